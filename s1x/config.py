@@ -1,0 +1,207 @@
+"""Typed schemas of every config group, registered with Hydra's ConfigStore.
+
+Each YAML option under ``conf/<group>/`` starts from one of these schemas
+(``defaults: [/schema/<group>/<schema>@_here_, _self_]``), so a misspelled key
+or a wrong type fails when the config is composed, before any work starts.
+Value checks that a type cannot express (a budget must be positive, a stage
+must exist) live in :mod:`s1x.validation` and also run before any work.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from hydra.core.config_store import ConfigStore
+
+STAGES = ("select", "sft", "evaluate")
+
+
+@dataclass
+class SettingConfig:
+    """What the ``setting`` option bundles (the pool, model, SFT and benchmarks it picks)."""
+
+    name: str = "tiny"
+    description: str = ""
+
+
+@dataclass
+class PoolConfig:
+    """The candidate pool that selection draws from."""
+
+    name: str = "tiny"
+    kind: str = "tiny"  # tiny (generated) | hub (a hub id) | file (local parquet/jsonl)
+    path: Optional[str] = None  # hub id or file path for kind hub/file
+    size: int = 0  # tiny: number of problems to generate
+    seed: int = 0
+    choice_share: float = 0.0  # tiny: share of multiple-choice problems
+
+
+@dataclass
+class SourceShare:
+    source: str = ""
+    share: float = 1.0
+
+
+@dataclass
+class SelectionConfig:
+    """How the training set is chosen from the pool; ``_target_`` is the strategy function."""
+
+    _target_: str = "s1x.selection.select_random"
+    name: str = ""
+    n: int = 1000
+    seed: int = 0
+
+
+@dataclass
+class S1KSelectionConfig(SelectionConfig):
+    _target_: str = "s1x.selection.select_s1k"
+    # Domains are drawn uniformly while fewer than this many are selected, then by
+    # the domain distribution of the benchmark-like sources (PAPER.md section 1.5).
+    uniform_until: int = 700
+    benchmark_sources: list[SourceShare] = field(default_factory=list)
+
+
+@dataclass
+class TinyArch:
+    layers: int = 4
+    hidden: int = 128
+    ffn: int = 256
+    heads: int = 4
+    kv_heads: int = 2
+
+
+@dataclass
+class TinyPretrain:
+    problems: int = 24000
+    seed: int = 2
+    choice_share: float = 0.2
+    steps: int = 1600
+    batch_size: int = 16
+    lr: float = 3e-3
+    warmup_steps: int = 100
+
+
+@dataclass
+class ModelConfig:
+    """The base model: a hub id / local path, or the tiny model built by the pretrain stage."""
+
+    name: str = "tiny"
+    name_or_path: Optional[str] = None  # None: build the tiny base model (arch + pretrain)
+    dtype: str = "auto"
+    arch: Optional[TinyArch] = None
+    pretrain: Optional[TinyPretrain] = None
+
+
+@dataclass
+class SFTConfig:
+    """Supervised fine-tuning hyper-parameters (``s1`` = the paper's, ``tiny`` = CPU)."""
+
+    name: str = "tiny"
+    lr: float = 1e-5
+    epochs: float = 5.0
+    global_batch_size: int = 16
+    per_device_batch_size: int = 1
+    warmup_ratio: float = 0.05
+    lr_scheduler: str = "cosine"
+    weight_decay: float = 1e-4
+    adam_beta1: float = 0.9
+    adam_beta2: float = 0.95
+    max_grad_norm: float = 1.0
+    bf16: bool = False
+    block_size: int = 32768
+    gradient_checkpointing: bool = False
+    logging_steps: int = 10
+
+
+@dataclass
+class MethodConfig:
+    """A test-time method; ``none`` and ``bf`` share the budget-forcing controller."""
+
+    name: str = "none"
+    # Thinking-token caps to evaluate, one results row each; null: unconstrained.
+    budgets: Optional[list[int]] = None
+    # Hard limit on thinking for unbudgeted runs (the context room left for thinking).
+    max_thinking_tokens: int = 512
+    min_thinking_tokens: int = 0
+    num_ignore: int = 0  # times to suppress the end of thinking and append ignore_str
+    ignore_str: str = "Wait"
+    answer_prefix: str = "Answer:"  # forced after the delimiter; must match the SFT data
+    max_answer_tokens: int = 32
+    temperature: float = 0.0
+
+
+@dataclass
+class BenchmarkConfig:
+    """One evaluation set; several can be selected at once (``benchmark=[a,b]``)."""
+
+    name: str = ""
+    kind: str = "tiny"  # tiny (generated) | file | hub
+    path: Optional[str] = None
+    grader: str = "exact"  # exact | integer | choice
+    size: int = 200
+    seed: int = 3
+    choice: bool = False
+    min_items: int = 2
+    max_items: int = 12
+
+
+@dataclass
+class EngineConfig:
+    name: str = "hf"
+    batch_size: int = 64
+    device: str = "auto"  # auto | cpu | cuda
+    dtype: str = "auto"
+
+
+@dataclass
+class LoggerConfig:
+    name: str = "none"
+
+
+@dataclass
+class PathsConfig:
+    # Shared by every run and sweep cell: the stage cache that makes reruns free.
+    cache_dir: str = "${oc.env:S1X_CACHE_DIR,'~/.cache/s1x'}"
+
+
+@dataclass
+class RootConfig:
+    """Top-level keys; each group node is typed by its own option's schema."""
+
+    stages: list[str] = field(default_factory=lambda: list(STAGES))
+    seed: int = 0
+    threads: Optional[int] = None  # torch CPU threads; null = torch's default
+    setting: Any = None
+    pool: Any = None
+    selection: Any = None
+    model: Any = None
+    sft: Any = None
+    method: Any = None
+    benchmark: Any = None
+    engine: Any = None
+    logger: Any = None
+    paths: Any = None
+
+
+SCHEMAS = {
+    "setting": {"setting": SettingConfig},
+    "pool": {"pool": PoolConfig},
+    "selection": {"random": SelectionConfig, "s1k": S1KSelectionConfig},
+    "model": {"model": ModelConfig},
+    "sft": {"sft": SFTConfig},
+    "method": {"method": MethodConfig},
+    "benchmark": {"benchmark": BenchmarkConfig},
+    "engine": {"engine": EngineConfig},
+    "logger": {"logger": LoggerConfig},
+    "paths": {"paths": PathsConfig},
+}
+
+
+def register_configs() -> None:
+    """Register the root schema and every group schema under ``schema/<group>/<name>``."""
+    cs = ConfigStore.instance()
+    cs.store(name="root_schema", node=RootConfig)
+    for group, schemas in SCHEMAS.items():
+        for name, node in schemas.items():
+            cs.store(group=f"schema/{group}", name=name, node=node)

@@ -1,0 +1,118 @@
+"""The evaluate stage: run a test-time method on one benchmark, grade, and summarize.
+
+One call covers every budget of the method (``method=bf``) or the single
+unconstrained run (``method=none``). Each budget writes its own
+``samples.jsonl`` (one record per question, with the exact token accounting)
+and yields one results row.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from s1x.formatting import THINK_END, generation_prompt
+from s1x.grading import grade
+from s1x.methods.budget_forcing import BudgetForcingProcessor, ForcingTokens
+from s1x.records import BenchmarkQuestion, write_jsonl
+
+STAGE_VERSION = 1
+
+
+def _segments(tokenizer, token_ids: list[int], kinds: list[str]) -> list[dict]:
+    """Consecutive tokens of one kind (think, forced_ignore, delimiter, answer) as text segments."""
+    segs: list[dict] = []
+    for tok, kind in zip(token_ids, kinds):
+        if segs and segs[-1]["kind"] == kind:
+            segs[-1]["ids"].append(tok)
+        else:
+            segs.append({"kind": kind, "ids": [tok]})
+    return [{"kind": s["kind"], "tokens": len(s["ids"]), "text": tokenizer.decode(s["ids"])} for s in segs]
+
+
+def run_budget(engine, tokenizer, questions: list[BenchmarkQuestion], method, budget: int | None, seed: int) -> list[dict]:
+    """Generate and grade every question under one thinking budget; return the sample records."""
+    tokens = ForcingTokens.from_tokenizer(tokenizer, THINK_END, method.answer_prefix, method.ignore_str)
+    prompts_text = [generation_prompt(tokenizer, q.question) for q in questions]
+    prompts = [tokenizer(t, add_special_tokens=False)["input_ids"] for t in prompts_text]
+    cap = budget if budget is not None else method.max_thinking_tokens
+    # Room for: thinking, a newline + delimiter + answer prefix, the answer, end of turn.
+    max_new = cap + 1 + len(tokens.end_sequence) + method.max_answer_tokens + 1
+
+    def factory(batch_size: int) -> BudgetForcingProcessor:
+        return BudgetForcingProcessor(
+            batch_size, tokens, budget,
+            min_thinking=method.min_thinking_tokens,
+            num_ignore=method.num_ignore,
+            max_answer_tokens=method.max_answer_tokens,
+        )
+
+    label = f"{method.name}-{budget}" if budget is not None else method.name
+    completions = engine.generate(prompts, max_new, factory, temperature=method.temperature, seed=seed, desc=f"generate {label}")
+    samples = []
+    for q, prompt, c in tqdm(list(zip(questions, prompts_text, completions)), desc=f"grade {label}", leave=False, mininterval=1.0):
+        row = c.processor.rows[c.row]
+        response = tokenizer.decode(c.token_ids)
+        answer_text = "".join(s["text"] for s in _segments(tokenizer, c.token_ids, row.kinds) if s["kind"] != "think" and s["kind"] != "forced_ignore")
+        g = grade(answer_text, q.gold, q.grader)
+        samples.append(
+            {
+                "id": q.id,
+                "question": q.question,
+                "prompt": prompt,
+                "method": method.name,
+                "budget": budget,
+                "num_ignore": method.num_ignore,
+                "ignore_str": method.ignore_str,
+                "segments": _segments(tokenizer, c.token_ids, row.kinds),
+                "response": response,
+                "stop_reason": c.stop_reason,
+                "thinking_tokens": row.thinking_tokens,
+                "answer_tokens": row.answer_tokens,
+                "forced_end": row.forced_end,
+                "ignores_used": row.ignores_used,
+                "within_budget": None if budget is None else row.thinking_tokens <= budget,
+                "extracted": g.extracted,
+                "gold": q.gold,
+                "grader": q.grader,
+                "correct": g.correct,
+                "meta": q.meta,
+            }
+        )
+    return samples
+
+
+def summarize(samples: list[dict], benchmark: str, method: str, budget: int | None, samples_path: str) -> dict:
+    """One results row (the ``results.json`` contract) from the samples of one budget."""
+    n = len(samples)
+    thinking = [s["thinking_tokens"] for s in samples]
+    return {
+        "benchmark": benchmark,
+        "method": method,
+        "budget": budget,
+        "n": n,
+        "accuracy": sum(s["correct"] for s in samples) / n,
+        "mean_thinking_tokens": sum(thinking) / n,
+        "max_thinking_tokens": max(thinking),
+        "within_budget_rate": None if budget is None else sum(s["within_budget"] for s in samples) / n,
+        "mean_answer_tokens": sum(s["answer_tokens"] for s in samples) / n,
+        "forced_end_rate": sum(s["forced_end"] for s in samples) / n,
+        "no_answer_rate": sum(s["stop_reason"] == "length" for s in samples) / n,
+        "samples": samples_path,
+    }
+
+
+def evaluate_benchmark(engine, tokenizer, questions: list[BenchmarkQuestion], benchmark: str, method, seed: int, out_dir: Path) -> list[dict]:
+    """Evaluate ``method`` on one benchmark at each of its budgets; write samples under ``out_dir``.
+
+    Returns results rows whose ``samples`` path is relative to ``out_dir``.
+    """
+    rows = []
+    for budget in list(method.budgets) if method.budgets else [None]:
+        samples = run_budget(engine, tokenizer, questions, method, budget, seed)
+        rel = Path(f"{method.name}-{budget}" if budget is not None else method.name) / "samples.jsonl"
+        (out_dir / rel.parent).mkdir(parents=True, exist_ok=True)
+        write_jsonl(out_dir / rel, samples)
+        rows.append(summarize(samples, benchmark, method.name, budget, str(rel)))
+    return rows

@@ -1,0 +1,59 @@
+"""Command-line entry: ``python -m s1x.run [group=option ...] [key=value ...]``.
+
+A thin shell: Hydra composes the config, :func:`s1x.pipeline.run` does the
+work. ``model=<hub id or path>`` is accepted beside the named options of the
+``model`` group: it selects ``model=hub`` with ``model.name_or_path`` set.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+
+from s1x.config import register_configs
+from s1x.validation import ConfigError
+
+CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
+log = logging.getLogger("s1x")
+
+register_configs()
+
+
+def rewrite_model_argument(argv: list[str], conf_dir: Path = CONF_DIR) -> list[str]:
+    """Turn ``model=X``, X not an option of conf/model, into ``model=hub model.name_or_path=X``."""
+    options = {p.stem for p in (conf_dir / "model").glob("*.yaml")}
+    out = []
+    for arg in argv:
+        key, sep, value = arg.partition("=")
+        if key == "model" and sep and value and value not in options and "," not in value:
+            out += ["model=hub", f"model.name_or_path={value}", f"model.name={value}"]
+        else:
+            out.append(arg)
+    return out
+
+
+@hydra.main(config_path="../conf", config_name="config", version_base="1.3")
+def main(cfg) -> None:
+    from s1x import pipeline
+
+    out_dir = Path(HydraConfig.get().runtime.output_dir)
+    t0 = time.time()
+    try:
+        results = pipeline.run(cfg, out_dir)
+    except ConfigError as e:
+        print(f"s1x: config error: {e}", file=sys.stderr)
+        sys.exit(2)
+    stages = ", ".join(f"{k} {'cached' if results['cached'][k] else 'computed'} ({v:.1f} s)"
+                       for k, v in results["timings_s"].items())
+    print(f"\ns1x: done in {time.time() - t0:.1f} s. Stages: {stages}.")
+    print(f"s1x: run dir {out_dir} (results.json, samples under eval/)")
+
+
+if __name__ == "__main__":
+    sys.argv = [sys.argv[0]] + rewrite_model_argument(sys.argv[1:])
+    main()

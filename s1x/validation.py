@@ -1,0 +1,68 @@
+"""Value checks that types cannot express, run on the composed config before any work.
+
+Each error names the key, the bad value, what is allowed, and how to fix it.
+(Unknown options and misspelled keys are caught earlier, by Hydra and the
+typed schemas in :mod:`s1x.config`.)
+"""
+
+from __future__ import annotations
+
+from s1x.config import STAGES
+from s1x.grading import KINDS
+
+
+class ConfigError(ValueError):
+    """A config value that s1x refuses before starting any stage."""
+
+
+def _check(ok: bool, key: str, value, allowed: str) -> None:
+    if not ok:
+        raise ConfigError(f"{key}={value!r} is invalid: {allowed}")
+
+
+def validate(cfg) -> None:
+    """Raise :class:`ConfigError` on the first invalid value in ``cfg``."""
+    stages = list(cfg.stages)
+    for s in stages:
+        _check(s in STAGES, "stages", stages, f"each stage must be one of {list(STAGES)}, e.g. stages=[evaluate]")
+    _check(len(stages) > 0, "stages", stages, f"give at least one of {list(STAGES)}")
+    _check(len(set(stages)) == len(stages), "stages", stages, "list each stage once")
+
+    m = cfg.method
+    if m.budgets is not None:
+        _check(len(m.budgets) > 0, "method.budgets", list(m.budgets), "give at least one budget, or null for none")
+        for b in m.budgets:
+            _check(isinstance(b, int) and b > 0, "method.budgets", list(m.budgets),
+                   "every budget must be a positive integer number of thinking tokens, e.g. method.budgets=[16,32,64]")
+    _check(m.max_thinking_tokens > 0, "method.max_thinking_tokens", m.max_thinking_tokens, "must be a positive integer")
+    _check(m.min_thinking_tokens >= 0, "method.min_thinking_tokens", m.min_thinking_tokens, "must be >= 0")
+    _check(m.num_ignore >= 0, "method.num_ignore", m.num_ignore, "must be >= 0 (times to suppress the end of thinking)")
+    _check(m.max_answer_tokens > 0, "method.max_answer_tokens", m.max_answer_tokens, "must be a positive integer")
+    _check(m.temperature >= 0, "method.temperature", m.temperature, "must be >= 0 (0 = greedy)")
+    _check(bool(m.answer_prefix), "method.answer_prefix", m.answer_prefix, "must be the prefix the SFT data uses, e.g. 'Answer:'")
+    if m.num_ignore > 0 or m.min_thinking_tokens > 0:
+        _check(m.temperature == 0, "method.temperature", m.temperature,
+               "ignore strings and min thinking detect the end of thinking greedily; use method.temperature=0")
+
+    _check(cfg.selection.n > 0, "selection.n", cfg.selection.n, "must be a positive number of examples")
+    if "uniform_until" in cfg.selection:
+        _check(cfg.selection.uniform_until >= 0, "selection.uniform_until", cfg.selection.uniform_until, "must be >= 0")
+
+    s = cfg.sft
+    _check(s.lr > 0, "sft.lr", s.lr, "must be positive")
+    _check(s.epochs > 0, "sft.epochs", s.epochs, "must be positive")
+    _check(s.global_batch_size > 0 and s.per_device_batch_size > 0, "sft.global_batch_size", s.global_batch_size,
+           "global and per-device batch sizes must be positive")
+    _check(s.global_batch_size % s.per_device_batch_size == 0, "sft.global_batch_size", s.global_batch_size,
+           f"must be a multiple of sft.per_device_batch_size={s.per_device_batch_size}")
+    _check(0 <= s.warmup_ratio < 1, "sft.warmup_ratio", s.warmup_ratio, "must be in [0, 1)")
+    _check(s.block_size > 0, "sft.block_size", s.block_size, "must be a positive number of tokens")
+
+    _check(len(cfg.benchmark) > 0, "benchmark", [], "select at least one, e.g. benchmark=[tiny-mixed]")
+    for name, b in cfg.benchmark.items():
+        _check(b.grader in KINDS, f"benchmark.{name}.grader", b.grader, f"must be one of {list(KINDS)}")
+    _check(cfg.engine.batch_size > 0, "engine.batch_size", cfg.engine.batch_size, "must be positive")
+    _check(cfg.engine.name == "hf", "engine.name", cfg.engine.name, "only 'hf' exists so far")
+    model = cfg.model
+    _check(model.name_or_path is not None or (model.arch is not None and model.pretrain is not None),
+           "model.name_or_path", None, "set a hub id or path, or use model=tiny (which defines arch and pretrain)")

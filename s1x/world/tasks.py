@@ -1,0 +1,184 @@
+"""Deterministic generators of step-by-step problems with exact answers.
+
+The tiny world stands in for the paper's math pool on a 2-core CPU. Each
+problem is a list of items, each item a single token such as ``C7`` (position
+letter + digit), and a domain that folds the items into one state. Two lessons
+from the prototype (``TINY_WORLD.md``) shape the text:
+
+- a tiny model's bottleneck is *finding* the i-th item, so an item is one
+  token (one attention lookup) rather than a letter and a digit;
+- a step fails when it needs a value that is not on its own line, so every
+  trace line repeats what it needs (previous state, the item, the target).
+
+Trace lines contain no spaces: the word-level tokenizer splits them at
+letter/digit/punctuation boundaries and joins them back exactly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+LETTERS = "ABCDEFGHIJKL"  # item positions: at most 12 items per problem
+MIN_ITEMS, MAX_ITEMS = 2, len(LETTERS)
+CHOICE_LABELS = "ABCD"
+DOMAINS = ("sum", "count", "parity", "mod7", "max")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One generated problem: question text, thinking trace and exact answer."""
+
+    domain: str
+    question: str
+    trace: str
+    answer: str
+    n_items: int
+    choice: bool
+
+    @property
+    def id(self) -> str:
+        return question_id(self.question)
+
+
+def question_id(question: str) -> str:
+    """Stable id of a question: the first 16 hex digits of its SHA-256."""
+    return hashlib.sha256(question.encode("utf-8")).hexdigest()[:16]
+
+
+TEST_SHARE_MOD = 10  # one question in 10 belongs to the test split
+
+
+def in_test_split(question: str) -> bool:
+    """Whether a question belongs to the held-out test split (by its hash, so no
+    generator needs another's output to stay disjoint from it)."""
+    return int(question_id(question), 16) % TEST_SHARE_MOD == 0
+
+
+def _parity(x: int) -> str:
+    return "odd" if x % 2 else "even"
+
+
+# Each domain: (question head, initial state, step line, state update).
+# A step line is written from (item token, previous state, digit, target).
+def _sum_steps(items, digits, _target):
+    state, lines = 0, []
+    for item, d in zip(items, digits):
+        new = state + d
+        lines.append(f"{item}:{state}+{d}={new}")
+        state = new
+    return lines, str(state)
+
+
+def _count_steps(items, digits, target):
+    state, lines = 0, []
+    for item, d in zip(items, digits):
+        inc = int(d == target)
+        lines.append(f"{item}:{target}:{state}+{inc}={state + inc}")
+        state += inc
+    return lines, str(state)
+
+
+def _parity_steps(items, digits, _target):
+    state, lines = 0, []
+    for item, d in zip(items, digits):
+        new = (state + d) % 2
+        lines.append(f"{item}:{_parity(state)}+{_parity(d)}={_parity(new)}")
+        state = new
+    return lines, _parity(state)
+
+
+def _mod7_steps(items, digits, _target):
+    state, lines = 0, []
+    for item, d in zip(items, digits):
+        new = (state + d) % 7
+        lines.append(f"{item}:{state}+{d}%7={new}")
+        state = new
+    return lines, str(state)
+
+
+def _max_steps(items, digits, _target):
+    state, lines = 0, []
+    for item, d in zip(items, digits):
+        new = max(state, d)
+        lines.append(f"{item}:max({state},{d})={new}")
+        state = new
+    return lines, str(state)
+
+
+STEPS: dict[str, Callable] = {
+    "sum": _sum_steps,
+    "count": _count_steps,
+    "parity": _parity_steps,
+    "mod7": _mod7_steps,
+    "max": _max_steps,
+}
+
+
+def _distractors(domain: str, answer: str, rng: np.random.Generator) -> list[str]:
+    """Three wrong options near the right one, so a choice needs the reasoning."""
+    if domain == "parity":
+        return ["odd" if answer == "even" else "even"]
+    value, hi = int(answer), {"sum": 12 * 9, "count": 12, "mod7": 6, "max": 9}[domain]
+    pool = [v for v in range(max(0, value - 4), min(hi, value + 4) + 1) if v != value]
+    if len(pool) < 3:
+        pool = [v for v in range(0, hi + 1) if v != value]
+    return [str(v) for v in rng.choice(pool, size=3, replace=False)]
+
+
+def make_problem(domain: str, n_items: int, rng: np.random.Generator, choice: bool = False) -> Problem:
+    """Draw one problem of ``domain`` with ``n_items`` items from ``rng``."""
+    digits = [int(d) for d in rng.integers(0, 10, size=n_items)]
+    items = [f"{LETTERS[i]}{d}" for i, d in enumerate(digits)]
+    target = int(rng.integers(0, 10)) if domain == "count" else None
+    head = f"count {target} in" if domain == "count" else domain
+    question = f"{head} {' '.join(items)}"
+    lines, answer = STEPS[domain](items, digits, target)
+    if choice:
+        options = [answer] + _distractors(domain, answer, rng)
+        order = rng.permutation(len(options))
+        options = [options[i] for i in order]
+        labels = CHOICE_LABELS[: len(options)]
+        question += " choices " + " ".join(f"{o}({lab})" for o, lab in zip(options, labels))
+        label = labels[options.index(answer)]
+        lines.append(f"{answer}=({label})")
+        answer = label
+    return Problem(domain, question, "\n".join(lines), answer, n_items, choice)
+
+
+def generate(
+    n: int,
+    seed: int,
+    choice_share: float = 0.0,
+    min_items: int = MIN_ITEMS,
+    max_items: int = MAX_ITEMS,
+    split: str = "train",
+) -> list[Problem]:
+    """Generate ``n`` distinct problems of ``split`` (train/test), domains round-robin.
+
+    Deterministic in ``seed``. Train and test questions are disjoint by
+    construction (:func:`in_test_split`), so benchmarks never leak into the
+    pool or the pretraining corpus. Raises if the space runs dry.
+    """
+    if split not in ("train", "test"):
+        raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    want_test = split == "test"
+    rng = np.random.default_rng(seed)
+    seen: set[str] = set()
+    out: list[Problem] = []
+    attempts = 0
+    while len(out) < n:
+        attempts += 1
+        if attempts > 200 * n + 1000:
+            raise ValueError(f"could only generate {len(out)} of {n} distinct problems")
+        domain = DOMAINS[len(out) % len(DOMAINS)]
+        n_items = int(rng.integers(min_items, max_items + 1))
+        p = make_problem(domain, n_items, rng, choice=bool(rng.random() < choice_share))
+        if p.question in seen or in_test_split(p.question) != want_test:
+            continue
+        seen.add(p.question)
+        out.append(p)
+    return out
