@@ -143,7 +143,7 @@ class BenchmarkConfig:
     seed: int = 3
     choice: bool = False
     min_items: int = 2
-    max_items: int = 12
+    max_items: int = 8
 
 
 @dataclass

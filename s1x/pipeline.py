@@ -29,11 +29,12 @@ from s1x.records import read_jsonl, write_json, write_jsonl
 from s1x.report import format_results_table
 from s1x.selection import selection_stats
 from s1x.validation import ConfigError, validate
+from s1x.world.tasks import WORLD_VERSION
 
 log = logging.getLogger("s1x")
 
 SELECT_VERSION = 1
-PRETRAIN_VERSION = 2
+PRETRAIN_VERSION = 1
 
 
 def _plain(node) -> dict:
@@ -107,7 +108,7 @@ def _base_model(cfg, run: _Run, tokenizer, tok_id: str) -> tuple[str, str]:
     from s1x.world.pretrain import pretrain
     from s1x.world.tasks import generate
 
-    spec = {"arch": _plain(m.arch), "pretrain": _plain(m.pretrain)}
+    spec = {"arch": _plain(m.arch), "pretrain": _plain(m.pretrain), "world": WORLD_VERSION}
     key = run.cache.key("pretrain", PRETRAIN_VERSION, spec, {"tokenizer": tok_id})
 
     def build(tmp: Path) -> dict:
@@ -139,7 +140,7 @@ def run(cfg, out_dir: str | Path) -> dict:
     # select ------------------------------------------------------------------
     select_key = None
     if "select" in stages or "sft" in stages:
-        spec = {"pool": _plain(cfg.pool), "selection": _plain(cfg.selection)}
+        spec = {"pool": _plain(cfg.pool), "selection": _plain(cfg.selection), "world": WORLD_VERSION}
         select_key = run_.cache.key("select", SELECT_VERSION, spec, {"tokenizer": tok_id})
 
         def build_selection(tmp: Path) -> dict:
@@ -188,7 +189,8 @@ def run(cfg, out_dir: str | Path) -> dict:
     if "evaluate" in stages:
         engine = None
         for name, bcfg in cfg.benchmark.items():
-            spec = {"method": _plain(cfg.method), "benchmark": _plain(bcfg), "engine": _plain(cfg.engine), "seed": cfg.seed}
+            spec = {"method": _plain(cfg.method), "benchmark": _plain(bcfg), "engine": _plain(cfg.engine),
+                    "seed": cfg.seed, "world": WORLD_VERSION}
             key = run_.cache.key("evaluate", evaluate_mod.STAGE_VERSION, spec, {"model": model_key})
 
             def build_eval(tmp: Path, bcfg=bcfg, name=name) -> dict:

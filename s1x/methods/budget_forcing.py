@@ -121,12 +121,13 @@ class BudgetForcingProcessor(LogitsProcessor):
             row.last_kind = row.queue_kind
             return row.queue.pop(0)
         if row.phase == THINK:
-            if self.budget is not None and row.thinking_tokens >= self.budget:
+            wants_to_stop = argmax == self.tokens.end_sequence[0]
+            # At the cap a model that ends by itself is not forced (same text either way).
+            if self.budget is not None and row.thinking_tokens >= self.budget and not wants_to_stop:
                 newline = [] if row.last_token == self.tokens.newline else [self.tokens.newline]
                 row.queue, row.queue_kind = newline + list(self.tokens.end_sequence), KIND_DELIM
                 row.forced_end, row.phase = True, ANSWER
                 return self._decide(row, argmax)
-            wants_to_stop = argmax == self.tokens.end_sequence[0]
             ignore_fits = self.budget is None or row.thinking_tokens + len(self.tokens.ignore) < self.budget
             must_go_on = row.ignores_used < self.num_ignore or row.thinking_tokens < self.min_thinking
             if wants_to_stop and ignore_fits and must_go_on:

@@ -1,0 +1,105 @@
+"""Every config option composes; typos and bad values fail before any work."""
+
+import pytest
+from omegaconf import OmegaConf
+from omegaconf.errors import ConfigKeyError, ValidationError
+
+from conftest import CONF, compose_config, run_cli
+from s1x.run import rewrite_model_argument
+from s1x.validation import ConfigError, validate
+
+GROUPS = ["setting", "pool", "selection", "model", "sft", "method", "benchmark", "engine", "logger", "paths"]
+
+
+def _options():
+    found = sorted(p for p in CONF.rglob("*.yaml") if p.parent != CONF and p.parent.name != "method_setting")
+    return [(p.parent.name, p.stem) for p in found]
+
+
+def test_every_group_option_composes_and_validates():
+    options = _options()
+    # Counted so a new option cannot be silently skipped (the torchtune bug).
+    assert len(options) == 22, options
+    assert {g for g, _ in options} == set(GROUPS)
+    for group, option in options:
+        if group == "model" and option == "hub":
+            overrides = ["model=hub", "model.name_or_path=/some/checkpoint"]
+        elif group == "benchmark":
+            overrides = [f"benchmark=[{option}]"]
+        else:
+            overrides = [f"{group}={option}"]
+        cfg = compose_config(overrides)
+        validate(cfg)
+        OmegaConf.to_container(cfg, resolve=True)
+
+
+def test_default_config_is_the_tiny_world():
+    cfg = compose_config()
+    assert cfg.setting.name == "tiny" and cfg.model.name == "tiny" and cfg.pool.kind == "tiny"
+    assert list(cfg.stages) == ["select", "sft", "evaluate"]
+    assert list(cfg.benchmark) == ["tiny-mixed", "tiny-choice"]
+    assert cfg.method.name == "bf" and list(cfg.method.budgets) == [8, 16, 32, 48, 64, 96]
+
+
+def test_paper_setting_switches_model_pool_sft_benchmarks_and_budgets():
+    cfg = compose_config(["setting=paper"])
+    assert cfg.model.name_or_path == "Qwen/Qwen2.5-32B-Instruct"
+    assert cfg.pool.path == "simplescaling/data_ablation_full59K"
+    assert list(cfg.benchmark) == ["aime24", "math500", "gpqa_diamond"]
+    s = cfg.sft
+    assert (s.lr, s.epochs, s.global_batch_size, s.warmup_ratio, s.weight_decay) == (1e-5, 5, 16, 0.05, 1e-4)
+    assert (s.adam_beta1, s.adam_beta2, s.bf16, s.block_size, s.lr_scheduler) == (0.9, 0.95, True, 32768, "cosine")
+    assert list(cfg.method.budgets) == [512, 1024, 2048, 4096, 8192]
+    # Orthogonal groups still override the setting's choices.
+    assert compose_config(["setting=paper", "selection=1k-random"]).selection.name == "1k-random"
+    assert compose_config(["setting=paper", "sft=tiny"]).sft.name == "tiny"
+
+
+def test_misspelled_key_and_wrong_type_fail_at_compose():
+    with pytest.raises((ConfigKeyError, Exception), match="budgts"):
+        compose_config(["method.budgts=[1]"])
+    with pytest.raises((ValidationError, Exception), match="n"):
+        compose_config(["selection.n=many"])
+
+
+@pytest.mark.parametrize(
+    "overrides, key",
+    [
+        (["method.budgets=[16,-5]"], "method.budgets"),
+        (["method.budgets=[0]"], "method.budgets"),
+        (["stages=[select,train]"], "stages"),
+        (["method.num_ignore=-1"], "method.num_ignore"),
+        (["method.num_ignore=2", "method.temperature=0.7"], "method.temperature"),
+        (["sft.global_batch_size=10", "sft.per_device_batch_size=4"], "sft.global_batch_size"),
+        (["selection.n=0"], "selection.n"),
+    ],
+)
+def test_invalid_values_name_the_key(overrides, key):
+    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+        validate(compose_config(overrides))
+
+
+def test_cli_rejects_bad_values_before_any_work(tmp_path):
+    r = run_cli(["method.budgets=[-1]"], tmp_path / "cache", tmp_path / "run")
+    assert r.returncode == 2
+    assert "method.budgets" in r.stderr and "positive" in r.stderr
+    assert not (tmp_path / "cache").exists()  # nothing was computed or cached
+    r = run_cli(["selection=1k-nope"], tmp_path / "cache", tmp_path / "run2")
+    assert r.returncode != 0
+    assert "selection" in r.stderr and "1k-random" in r.stderr and "s1k" in r.stderr
+    assert not (tmp_path / "cache").exists()
+
+
+def test_help_lists_every_group_with_its_options(tmp_path):
+    r = run_cli(["--help"], tmp_path / "cache", tmp_path / "run")
+    assert r.returncode == 0
+    for group, option in _options():
+        assert f"\n  {group} " in r.stdout or f"\n  {group}  " in r.stdout, group
+        assert option in r.stdout
+
+
+def test_model_argument_accepts_a_path_or_hub_id():
+    assert rewrite_model_argument(["model=tiny"]) == ["model=tiny"]
+    assert rewrite_model_argument(["stages=[evaluate]", "model=/ckpt/x"]) == [
+        "stages=[evaluate]", "model=hub", "model.name_or_path=/ckpt/x", "model.name=/ckpt/x"]
+    assert rewrite_model_argument(["model=Qwen/Qwen2.5-7B-Instruct"])[1] == "model.name_or_path=Qwen/Qwen2.5-7B-Instruct"

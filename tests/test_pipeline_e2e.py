@@ -1,0 +1,149 @@
+"""The real default pipeline, end to end, through ``python -m s1x.run`` (the README's command).
+
+One shared stage cache for the module: the first test pays for pretraining
+(about 2-3 minutes on 2 cores), the others reuse it as a user's reruns would.
+"""
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from conftest import ROOT, run_cli
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    return tmp_path_factory.mktemp("s1x-cache")
+
+
+@pytest.fixture(scope="module")
+def default_run(cache, tmp_path_factory):
+    run_dir = tmp_path_factory.mktemp("runs") / "default"
+    r = run_cli([], cache, run_dir)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return run_dir, r
+
+
+def _results(run_dir):
+    return json.loads((run_dir / "results.json").read_text())
+
+
+def _metrics(results):
+    keys = ("benchmark", "method", "budget", "n", "accuracy", "mean_thinking_tokens", "within_budget_rate")
+    return [tuple(row[k] for k in keys) for row in results["results"]]
+
+
+def test_default_run_scales_with_budget_and_respects_every_cap(default_run):
+    run_dir, proc = default_run
+    res = _results(run_dir)
+    rows = res["results"]
+    assert {r["benchmark"] for r in rows} == {"tiny-mixed", "tiny-choice"}
+    for bench in ("tiny-mixed", "tiny-choice"):
+        curve = sorted((r["budget"], r["accuracy"]) for r in rows if r["benchmark"] == bench)
+        assert [b for b, _ in curve] == [8, 16, 32, 48, 64, 96]
+        # Budget forcing is the scaling signal: >= 20 points from the smallest to the largest cap.
+        assert curve[-1][1] - curve[0][1] >= 0.20, (bench, curve)
+    for r in rows:
+        assert r["within_budget_rate"] == 1.0, r
+        assert r["max_thinking_tokens"] <= r["budget"]
+        assert r["mean_thinking_tokens"] <= r["budget"]
+    choice_top = max(r["accuracy"] for r in rows if r["benchmark"] == "tiny-choice")
+    assert choice_top > 0.25 + 0.10  # well above chance among 4 options
+    # SFT really trained: loss fell by at least half.
+    assert res["sft"]["final_loss"] <= 0.5 * res["sft"]["first_loss"], res["sft"]
+    assert res["sft"]["n_examples"] == 1000 and res["sft"]["n_truncated"] == 0
+    # The printed table and the summary naming the run dir.
+    assert "| tiny-mixed | bf | 96 |" in proc.stdout and str(run_dir) in proc.stdout
+
+
+def test_run_dir_contract(default_run):
+    run_dir, _ = default_run
+    res = _results(run_dir)
+    for key in ("config_hash", "git_hash", "seed", "versions", "timings_s", "cached", "results"):
+        assert key in res
+    assert set(res["cached"]) == {"select", "pretrain", "sft", "evaluate"}
+    assert (run_dir / "config.yaml").exists() and (run_dir / ".hydra" / "overrides.yaml").exists()
+    sel = [json.loads(line) for line in (run_dir / "selection.jsonl").read_text().splitlines()]
+    assert len(sel) == 1000 and len({s["id"] for s in sel}) == 1000
+    assert json.loads((run_dir / "selection_stats.json").read_text())["n"] == 1000
+    ckpt = json.loads((run_dir / "checkpoint.json").read_text())
+    assert (ckpt["path"] and os.path.isdir(ckpt["path"]))
+    for row in res["results"]:
+        samples = [json.loads(line) for line in (run_dir / row["samples"]).read_text().splitlines()]
+        assert len(samples) == row["n"]
+        assert sum(s["correct"] for s in samples) / len(samples) == row["accuracy"]
+        assert all(s["thinking_tokens"] <= row["budget"] for s in samples)
+
+
+def test_identical_rerun_is_all_cached_with_identical_metrics(default_run, cache, tmp_path):
+    run_dir, _ = default_run
+    r = run_cli([], cache, tmp_path / "again")
+    assert r.returncode == 0, r.stderr[-3000:]
+    again = _results(tmp_path / "again")
+    assert all(again["cached"].values()), again["cached"]
+    assert _metrics(again) == _metrics(_results(run_dir))
+
+
+def test_1k_random_selects_a_different_set(default_run, cache, tmp_path):
+    run_dir, _ = default_run
+    r = run_cli(["selection=1k-random"], cache, tmp_path / "random")
+    assert r.returncode == 0, r.stderr[-3000:]
+    res = _results(tmp_path / "random")
+    assert res["cached"]["pretrain"] and not res["cached"]["sft"]
+    ids = lambda d: {json.loads(x)["id"] for x in (d / "selection.jsonl").read_text().splitlines()}  # noqa: E731
+    default_ids, random_ids = ids(run_dir), ids(tmp_path / "random")
+    assert len(random_ids) == 1000 and len(default_ids & random_ids) < 500
+    # s1K prefers long traces; random does not.
+    assert res["selection"]["trace_tokens"]["mean"] < _results(run_dir)["selection"]["trace_tokens"]["mean"]
+
+
+def test_sigkill_during_sft_leaves_no_complete_entry_and_rerun_matches(default_run, cache, tmp_path):
+    args = ["selection=1k-random", "selection.seed=7"]
+    sft_dir = cache / "sft"
+    before = {p.name for p in sft_dir.iterdir() if not p.name.startswith(".")}
+    env = {**os.environ, "S1X_CACHE_DIR": str(cache)}
+    proc = subprocess.Popen([sys.executable, "-m", "s1x.run", *args, f"hydra.run.dir={tmp_path / 'killed'}"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while time.time() < deadline and not any((sft_dir / ".tmp").glob("*/train_log.jsonl")):
+        time.sleep(0.5)  # wait until training has logged steps
+    assert proc.poll() is None, "the run ended before SFT could be killed"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    after = {p.name for p in sft_dir.iterdir() if not p.name.startswith(".")}
+    assert after == before  # nothing that looks like a complete checkpoint
+    assert not (tmp_path / "killed" / "results.json").exists()
+
+    r = run_cli(args, cache, tmp_path / "resumed")
+    assert r.returncode == 0, r.stderr[-3000:]
+    resumed = _results(tmp_path / "resumed")
+    assert not resumed["cached"]["sft"]
+
+    # The same cell uninterrupted, from a fresh cache holding only the base model.
+    fresh = tmp_path / "fresh-cache"
+    shutil.copytree(cache / "pretrain", fresh / "pretrain", ignore=shutil.ignore_patterns(".*"))
+    r = run_cli(args, fresh, tmp_path / "uninterrupted")
+    assert r.returncode == 0, r.stderr[-3000:]
+    clean = _results(tmp_path / "uninterrupted")
+    assert clean["cached"]["pretrain"] and not clean["cached"]["sft"]
+    assert _metrics(resumed) == _metrics(clean)
+    assert resumed["sft"]["final_loss"] == clean["sft"]["final_loss"]
+
+
+def test_evaluate_only_an_existing_model_by_path(default_run, cache, tmp_path):
+    run_dir, _ = default_run
+    ckpt = json.loads((run_dir / "checkpoint.json").read_text())["path"]
+    r = run_cli(["stages=[evaluate]", f"model={ckpt}", "benchmark=[tiny-choice]", "method.budgets=[96]"],
+                cache, tmp_path / "eval-only")
+    assert r.returncode == 0, r.stderr[-3000:]
+    res = _results(tmp_path / "eval-only")
+    assert set(res["cached"]) == {"evaluate"} and res["model_path"] == ckpt
+    row = res["results"][0]
+    default_row = next(x for x in _results(run_dir)["results"] if x["benchmark"] == "tiny-choice" and x["budget"] == 96)
+    assert row["accuracy"] == default_row["accuracy"]  # same model, same method: same answers
