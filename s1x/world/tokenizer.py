@@ -9,8 +9,6 @@ decoder concatenates tokens back, so decode(encode(text)) == text exactly.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers
 from transformers import PreTrainedTokenizerFast
 
@@ -73,9 +71,3 @@ def build_tokenizer() -> PreTrainedTokenizerFast:
     tok.chat_template = CHAT_TEMPLATE
     return tok
 
-
-def save_tokenizer(out_dir: Path) -> PreTrainedTokenizerFast:
-    """Build and save the tokenizer to its own folder (never beside a model config)."""
-    tok = build_tokenizer()
-    tok.save_pretrained(str(out_dir))
-    return tok
