@@ -138,6 +138,8 @@ class BenchmarkConfig:
     name: str = ""
     kind: str = "tiny"  # tiny (generated) | file | hub
     path: Optional[str] = None
+    hub_config: Optional[str] = None  # the dataset config name on the hub (GPQA: gpqa_diamond)
+    split: str = "test"  # the split of a hub dataset or saved dataset dir
     grader: str = "exact"  # exact | integer | choice
     size: int = 200
     seed: int = 3

@@ -33,6 +33,12 @@ def _rows_from(path: str, split: str = "train", config: str | None = None) -> li
     return list(ds)
 
 
+def data_version(cfg) -> int | None:
+    """What, besides its config, identifies a pool's or benchmark's data in cache keys:
+    the generator version for the tiny world; None for hub ids and files."""
+    return tasks.WORLD_VERSION if cfg.kind == "tiny" else None
+
+
 def tiny_pool(size: int, seed: int, choice_share: float, tokenizer) -> list[PoolProblem]:
     """The tiny world's candidate pool in the pool record schema."""
     out = []
@@ -102,8 +108,7 @@ def load_benchmark(cfg) -> list[BenchmarkQuestion]:
             for p in problems
         ]
     if cfg.kind in ("hub", "file"):
-        config = "gpqa_diamond" if cfg.name == "gpqa_diamond" else None
-        rows = _rows_from(cfg.path, split="train" if config else "test", config=config)
+        rows = _rows_from(cfg.path, split=cfg.split, config=cfg.hub_config)
         qs = _public_benchmark(rows, cfg.name, cfg.grader)
         return qs[: cfg.size] if cfg.size else qs
     raise ValueError(f"benchmark.{cfg.name}.kind={cfg.kind!r} is not one of: tiny, hub, file")

@@ -14,7 +14,7 @@ from tqdm.auto import tqdm
 
 from s1x.formatting import THINK_END, generation_prompt
 from s1x.grading import grade
-from s1x.methods.budget_forcing import BudgetForcingProcessor, ForcingTokens
+from s1x.methods.budget_forcing import KIND_ANSWER, KIND_DELIM, BudgetForcingProcessor, ForcingTokens
 from s1x.records import BenchmarkQuestion, write_jsonl
 
 STAGE_VERSION = 1
@@ -31,11 +31,22 @@ def _segments(tokenizer, token_ids: list[int], kinds: list[str]) -> list[dict]:
     return [{"kind": s["kind"], "tokens": len(s["ids"]), "text": tokenizer.decode(s["ids"])} for s in segs]
 
 
-def run_budget(engine, tokenizer, questions: list[BenchmarkQuestion], method, budget: int | None, seed: int) -> list[dict]:
-    """Generate and grade every question under one thinking budget; return the sample records."""
-    tokens = ForcingTokens.from_tokenizer(tokenizer, THINK_END, method.answer_prefix, method.ignore_str)
-    prompts_text = [generation_prompt(tokenizer, q.question) for q in questions]
-    prompts = [tokenizer(t, add_special_tokens=False)["input_ids"] for t in prompts_text]
+def run_budget(
+    engine,
+    tokenizer,
+    questions: list[BenchmarkQuestion],
+    prompts_text: list[str],
+    prompts: list[list[int]],
+    tokens: ForcingTokens,
+    method,
+    budget: int | None,
+    seed: int,
+) -> list[dict]:
+    """Generate and grade every question under one thinking budget; return the sample records.
+
+    ``prompts_text``/``prompts`` (text and ids per question) and the forcing
+    ``tokens`` do not depend on the budget: the caller builds them once.
+    """
     cap = budget if budget is not None else method.max_thinking_tokens
     # Room for: thinking, a newline + delimiter + answer prefix, the answer, end of turn.
     max_new = cap + 1 + len(tokens.end_sequence) + method.max_answer_tokens + 1
@@ -53,9 +64,9 @@ def run_budget(engine, tokenizer, questions: list[BenchmarkQuestion], method, bu
     samples = []
     for q, prompt, c in tqdm(list(zip(questions, prompts_text, completions)), desc=f"grade {label}", leave=False, mininterval=1.0):
         row = c.processor.rows[c.row]
-        response = tokenizer.decode(c.token_ids)
-        answer_text = "".join(s["text"] for s in _segments(tokenizer, c.token_ids, row.kinds) if s["kind"] != "think" and s["kind"] != "forced_ignore")
-        g = grade(answer_text, q.gold, q.grader)
+        segments = _segments(tokenizer, c.token_ids, row.kinds)
+        # Grade only what follows thinking, so an "Answer:" written while thinking never counts.
+        g = grade("".join(s["text"] for s in segments if s["kind"] in (KIND_DELIM, KIND_ANSWER)), q.gold, q.grader)
         samples.append(
             {
                 "id": q.id,
@@ -65,8 +76,8 @@ def run_budget(engine, tokenizer, questions: list[BenchmarkQuestion], method, bu
                 "budget": budget,
                 "num_ignore": method.num_ignore,
                 "ignore_str": method.ignore_str,
-                "segments": _segments(tokenizer, c.token_ids, row.kinds),
-                "response": response,
+                "segments": segments,
+                "response": tokenizer.decode(c.token_ids),
                 "stop_reason": c.stop_reason,
                 "thinking_tokens": row.thinking_tokens,
                 "answer_tokens": row.answer_tokens,
@@ -108,9 +119,12 @@ def evaluate_benchmark(engine, tokenizer, questions: list[BenchmarkQuestion], be
 
     Returns results rows whose ``samples`` path is relative to ``out_dir``.
     """
+    tokens = ForcingTokens.from_tokenizer(tokenizer, THINK_END, method.answer_prefix, method.ignore_str)
+    prompts_text = [generation_prompt(tokenizer, q.question) for q in questions]
+    prompts = [tokenizer(t, add_special_tokens=False)["input_ids"] for t in prompts_text]
     rows = []
     for budget in list(method.budgets) if method.budgets else [None]:
-        samples = run_budget(engine, tokenizer, questions, method, budget, seed)
+        samples = run_budget(engine, tokenizer, questions, prompts_text, prompts, tokens, method, budget, seed)
         rel = Path(f"{method.name}-{budget}" if budget is not None else method.name) / "samples.jsonl"
         (out_dir / rel.parent).mkdir(parents=True, exist_ok=True)
         write_jsonl(out_dir / rel, samples)

@@ -23,7 +23,7 @@ from omegaconf import OmegaConf
 from s1x import evaluate as evaluate_mod
 from s1x import sft as sft_mod
 from s1x.cache import StageCache, stable_hash
-from s1x.data import load_benchmark, load_pool
+from s1x.data import data_version, load_benchmark, load_pool
 from s1x.models import load_tokenizer
 from s1x.records import read_jsonl, write_json, write_jsonl
 from s1x.report import format_results_table
@@ -140,7 +140,7 @@ def run(cfg, out_dir: str | Path) -> dict:
     # select ------------------------------------------------------------------
     select_key = None
     if "select" in stages or "sft" in stages:
-        spec = {"pool": _plain(cfg.pool), "selection": _plain(cfg.selection), "world": WORLD_VERSION}
+        spec = {"pool": _plain(cfg.pool), "selection": _plain(cfg.selection), "data": data_version(cfg.pool)}
         select_key = run_.cache.key("select", SELECT_VERSION, spec, {"tokenizer": tok_id})
 
         def build_selection(tmp: Path) -> dict:
@@ -148,7 +148,9 @@ def run(cfg, out_dir: str | Path) -> dict:
             # The group option names its strategy function; call it with plain values
             # (hydra's `call` would convert the pool records to DictConfig).
             options = _plain(cfg.selection)
-            chosen = get_method(options.pop("_target_"))(pool, **options)
+            strategy = get_method(options.pop("_target_"))
+            options.pop("name")  # a label for reports, not a strategy argument
+            chosen = strategy(pool, **options)
             stats = selection_stats(chosen, len(pool), cfg.selection.name, cfg.selection.seed)
             write_jsonl(tmp / "selection.jsonl", chosen)
             write_json(tmp / "selection_stats.json", stats)
@@ -190,7 +192,7 @@ def run(cfg, out_dir: str | Path) -> dict:
         engine = None
         for name, bcfg in cfg.benchmark.items():
             spec = {"method": _plain(cfg.method), "benchmark": _plain(bcfg), "engine": _plain(cfg.engine),
-                    "seed": cfg.seed, "world": WORLD_VERSION}
+                    "seed": cfg.seed, "data": data_version(bcfg)}
             key = run_.cache.key("evaluate", evaluate_mod.STAGE_VERSION, spec, {"model": model_key})
 
             def build_eval(tmp: Path, bcfg=bcfg, name=name) -> dict:

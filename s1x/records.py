@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, is_dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -41,7 +41,7 @@ def write_jsonl(path: Path, rows: Iterable[Any]) -> int:
     n = 0
     with open(tmp, "w") as f:
         for row in rows:
-            f.write(json.dumps(asdict(row) if hasattr(row, "__dataclass_fields__") else row) + "\n")
+            f.write(json.dumps(asdict(row) if is_dataclass(row) else row) + "\n")
             n += 1
     os.replace(tmp, path)
     return n

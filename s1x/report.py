@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
-
-def _fmt(x, spec: str) -> str:
-    return "-" if x is None else format(x, spec)
+HEADER = ["benchmark", "method", "budget", "n", "accuracy", "thinking (mean)", "thinking (max)", "within budget"]
 
 
 def format_results_table(rows: list[dict]) -> str:
-    """A Markdown table: benchmark, method, budget, n, accuracy, mean thinking tokens, within budget."""
-    head = ["benchmark", "method", "budget", "n", "accuracy", "thinking (mean)", "thinking (max)", "within budget"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
+    """A Markdown table: benchmark, method, budget, n, accuracy, mean/max thinking tokens, within budget.
+
+    Unbudgeted rows (``method=none``) show ``-`` for budget and within budget.
+    """
+    lines = ["| " + " | ".join(HEADER) + " |", "|" + "|".join("---" for _ in HEADER) + "|"]
     for r in rows:
-        cells = [r["benchmark"], r["method"], _fmt(r["budget"], "d"), str(r["n"]), f"{100 * r['accuracy']:.1f}%",
-                 f"{r['mean_thinking_tokens']:.1f}", str(r["max_thinking_tokens"]),
-                 _fmt(None if r["within_budget_rate"] is None else 100 * r["within_budget_rate"], ".0f") +
-                 ("%" if r["within_budget_rate"] is not None else "")]
+        within = r["within_budget_rate"]
+        cells = [
+            r["benchmark"],
+            r["method"],
+            "-" if r["budget"] is None else str(r["budget"]),
+            str(r["n"]),
+            f"{100 * r['accuracy']:.1f}%",
+            f"{r['mean_thinking_tokens']:.1f}",
+            str(r["max_thinking_tokens"]),
+            "-" if within is None else f"{100 * within:.0f}%",
+        ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)

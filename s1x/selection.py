@@ -20,7 +20,7 @@ def quality_filter(pool: list[PoolProblem]) -> list[PoolProblem]:
     return [p for p in pool if p.trace and not any(p.features.get("quality", {}).values())]
 
 
-def select_random(pool: list[PoolProblem], n: int, seed: int, name: str = "") -> list[PoolProblem]:
+def select_random(pool: list[PoolProblem], n: int, seed: int) -> list[PoolProblem]:
     """``n`` problems uniformly at random from the quality-filtered pool (1K-random)."""
     candidates = sorted(quality_filter(pool), key=lambda p: p.id)
     if n > len(candidates):
@@ -46,7 +46,6 @@ def select_s1k(
     seed: int,
     uniform_until: int = 700,
     benchmark_sources=(),
-    name: str = "",
 ) -> list[PoolProblem]:
     """The s1K sampling loop (PAPER.md 1.5) over the quality-filtered pool.
 
@@ -56,10 +55,10 @@ def select_s1k(
     within it pick the problem of rank r (0 = longest trace) with probability
     proportional to 2^-r; remove it; drop a domain when it is empty.
 
-    The keep rule and the difficulty filter need probe features (issue 3); a
-    problem is filtered on them only when the features are present.
+    The keep rule and the difficulty filter need probe features that s1x does
+    not compute yet (issue 3), so neither is applied here.
     """
-    candidates = [p for p in quality_filter(pool) if not p.features.get("solved_by_probe", False)]
+    candidates = quality_filter(pool)
     if n > len(candidates):
         raise ValueError(f"selection.n={n} but only {len(candidates)} problems pass the filters")
     rng = np.random.default_rng(seed)

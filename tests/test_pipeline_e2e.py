@@ -155,3 +155,18 @@ def test_evaluate_only_an_existing_model_by_path(default_run, cache, tmp_path):
     row = res["results"][0]
     default_row = next(x for x in _results(run_dir)["results"] if x["benchmark"] == "tiny-choice" and x["budget"] == 96)
     assert row["accuracy"] == default_row["accuracy"]  # same model, same method: same answers
+
+
+def test_method_none_thinks_unconstrained_and_matches_an_uncut_cap(default_run, cache, tmp_path):
+    run_dir, _ = default_run
+    ckpt = json.loads((run_dir / "checkpoint.json").read_text())["path"]
+    r = run_cli(["stages=[evaluate]", f"model={ckpt}", "benchmark=[tiny-choice]", "method=none"], cache, tmp_path / "none")
+    assert r.returncode == 0, r.stderr[-3000:]
+    row = _results(tmp_path / "none")["results"][0]
+    assert (row["method"], row["budget"], row["within_budget_rate"], row["forced_end_rate"]) == ("none", None, None, 0.0)
+    assert "| tiny-choice | none | - |" in r.stdout
+    # Where the largest cap never cut a sample, capping changed nothing: same answers.
+    capped = next(x for x in _results(run_dir)["results"] if x["benchmark"] == "tiny-choice" and x["budget"] == 96)
+    if capped["forced_end_rate"] == 0.0:
+        assert row["accuracy"] == capped["accuracy"]
+    assert row["max_thinking_tokens"] >= capped["max_thinking_tokens"]

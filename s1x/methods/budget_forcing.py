@@ -168,7 +168,3 @@ class BudgetForcingProcessor(LogitsProcessor):
         for row, ids in zip(self.rows, generated):
             if row.phase != DONE and len(row.kinds) < len(ids):
                 self._consume(row, ids[len(row.kinds)])
-
-    def token_kinds(self, i: int) -> list[str]:
-        """Kind of each generated token of row ``i`` (think, forced_ignore, delimiter, answer)."""
-        return self.rows[i].kinds
