@@ -26,15 +26,54 @@ class SettingConfig:
 
 
 @dataclass
+class ProbeConfig:
+    """A probe model for the difficulty filter: its greedy answers are graded per question."""
+
+    name: str = ""
+    # hub id or path, or base@<step>: the tiny base model's pretraining checkpoint at that step
+    model: str = ""
+    prompt: str = "chat"  # chat (instruct models) | plain (tiny base checkpoints)
+    grader: str = "exact"
+    max_new_tokens: int = 4096
+    batch_size: int = 64
+
+
+@dataclass
+class ClassifierConfig:
+    """The model that files questions under MSC codes (questions without a domain only)."""
+
+    model: str = ""  # hub id or path
+    max_new_tokens: int = 64
+    retries: int = 2  # re-asks with sampling when a reply names no valid code
+    batch_size: int = 64
+
+
+@dataclass
+class FeaturizeConfig:
+    """How pool problems get the features selection reads (PAPER.md 1.2-1.4)."""
+
+    tokenizer: Optional[str] = None  # for trace lengths; null: the base model's tokenizer
+    attempt_grader: str = "exact"  # grades the pool's own attempts (the keep rule needs them)
+    probes: list[ProbeConfig] = field(default_factory=list)
+    classifier: Optional[ClassifierConfig] = None
+
+
+@dataclass
 class PoolConfig:
     """The candidate pool that selection draws from."""
 
     name: str = "tiny"
-    kind: str = "tiny"  # tiny (generated) | hub (a hub id) | file (local parquet/jsonl)
+    kind: str = "tiny"  # tiny (generated) | hub (a hub id) | file (local parquet/jsonl/json or saved dataset dir)
     path: Optional[str] = None  # hub id or file path for kind hub/file
+    split: str = "train"
+    trace_source: str = "auto"  # auto | s1k | deepseek | gemini (which trace columns to read)
     size: int = 0  # tiny: number of problems to generate
     seed: int = 0
     choice_share: float = 0.0  # tiny: share of multiple-choice problems
+    plant_duplicates: int = 0  # tiny: re-spaced copies of pool questions for dedup to find
+    plant_overlaps: int = 0  # tiny: tiny-mixed questions for decontamination to find
+    overlap_seed: int = 3  # tiny: the generator seed of the benchmark they come from
+    featurize: FeaturizeConfig = field(default_factory=FeaturizeConfig)
 
 
 @dataclass
@@ -44,22 +83,35 @@ class SourceShare:
 
 
 @dataclass
+class KeepRule:
+    """Problems taken directly, before sampling (PAPER.md 1.2: the 384 high-quality ones)."""
+
+    source: str = ""  # contained in the problem's source, case-insensitive
+    min_trace_tokens: int = 0
+    require_correct: bool = True  # the pool's own attempt must be graded correct
+
+
+@dataclass
 class SelectionConfig:
     """How the training set is chosen from the pool; ``_target_`` is the strategy function."""
 
     _target_: str = "s1x.selection.select_random"
     name: str = ""
-    n: int = 1000
+    n: Optional[int] = 1000  # null: no cap (59k-full)
     seed: int = 0
+    # Curation steps applied before the strategy, in this order (s1x.selection.FILTERS).
+    filters: list[str] = field(default_factory=lambda: ["dedup", "decontaminate", "quality"])
 
 
 @dataclass
 class S1KSelectionConfig(SelectionConfig):
     _target_: str = "s1x.selection.select_s1k"
+    filters: list[str] = field(default_factory=lambda: ["dedup", "decontaminate", "quality", "difficulty"])
     # Domains are drawn uniformly while fewer than this many are selected, then by
     # the domain distribution of the benchmark-like sources (PAPER.md section 1.5).
     uniform_until: int = 700
     benchmark_sources: list[SourceShare] = field(default_factory=list)
+    keep: list[KeepRule] = field(default_factory=list)
 
 
 @dataclass
@@ -80,6 +132,8 @@ class TinyPretrain:
     batch_size: int = 16
     lr: float = 3e-3
     warmup_steps: int = 100
+    # Steps at which to keep a checkpoint: weaker models that serve as difficulty probes.
+    checkpoints: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -189,7 +243,7 @@ class RootConfig:
 SCHEMAS = {
     "setting": {"setting": SettingConfig},
     "pool": {"pool": PoolConfig},
-    "selection": {"random": SelectionConfig, "s1k": S1KSelectionConfig},
+    "selection": {"plain": SelectionConfig, "s1k": S1KSelectionConfig},
     "model": {"model": ModelConfig},
     "sft": {"sft": SFTConfig},
     "method": {"method": MethodConfig},

@@ -1,18 +1,18 @@
-"""Loading candidate pools and benchmarks into s1x records.
+"""Loading benchmarks into s1x records, and the row reader pools share (:mod:`s1x.pools`).
 
-The tiny world generates both; real pools and benchmarks load by hub id or
-from a local file in the same public schema, through the same mapping.
+The tiny world generates its benchmarks; real ones load by hub id or from a
+local file in the same public schema, through the same mapping.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from s1x.records import BenchmarkQuestion, PoolProblem
+from s1x.records import BenchmarkQuestion
 from s1x.world import tasks
 
 
-def _rows_from(path: str, split: str = "train", config: str | None = None) -> list[dict]:
+def rows_from(path: str, split: str = "train", config: str | None = None) -> list[dict]:
     """Rows of a local parquet/JSONL/JSON file or saved dataset dir, or of a hub dataset."""
     import datasets
 
@@ -37,50 +37,6 @@ def data_version(cfg) -> int | None:
     """What, besides its config, identifies a pool's or benchmark's data in cache keys:
     the generator version for the tiny world; None for hub ids and files."""
     return tasks.WORLD_VERSION if cfg.kind == "tiny" else None
-
-
-def tiny_pool(size: int, seed: int, choice_share: float, tokenizer) -> list[PoolProblem]:
-    """The tiny world's candidate pool in the pool record schema."""
-    out = []
-    for p in tasks.generate(size, seed, choice_share=choice_share, split="train"):
-        n_tokens = len(tokenizer(p.trace, add_special_tokens=False)["input_ids"])
-        out.append(
-            PoolProblem(
-                id=p.id, question=p.question, solution=p.trace, answer=p.answer,
-                source="tiny-choice" if p.choice else "tiny-free", domain=p.domain,
-                trace=p.trace, attempt=p.answer,
-                features={"trace_tokens": n_tokens, "n_items": p.n_items, "quality": {}},
-            )
-        )
-    return out
-
-
-def s1k_schema_pool(rows: list[dict], tokenizer) -> list[PoolProblem]:
-    """Map rows in the s1K column schema (question, solution, cot_type, source_type,
-    metadata, cot, thinking_trajectories, attempt) to pool records."""
-    out = []
-    for r in rows:
-        trajectories = r.get("thinking_trajectories") or []
-        trace = trajectories[0] if trajectories else ""
-        out.append(
-            PoolProblem(
-                id=tasks.question_id(r["question"]), question=r["question"], solution=r.get("solution") or "",
-                answer=r.get("solution") or "", source=r.get("source_type") or "", domain=r.get("domain") or "unknown",
-                trace=trace, attempt=r.get("attempt") or "",
-                features={"trace_tokens": len(tokenizer(trace, add_special_tokens=False)["input_ids"]) if trace else 0,
-                          "quality": {"missing_trace": not trace}},
-            )
-        )
-    return out
-
-
-def load_pool(cfg, tokenizer) -> list[PoolProblem]:
-    """The pool named by a ``pool`` config (tiny, hub id or local file)."""
-    if cfg.kind == "tiny":
-        return tiny_pool(cfg.size, cfg.seed, cfg.choice_share, tokenizer)
-    if cfg.kind in ("hub", "file"):
-        return s1k_schema_pool(_rows_from(cfg.path), tokenizer)
-    raise ValueError(f"pool.kind={cfg.kind!r} is not one of: tiny, hub, file")
 
 
 def _public_benchmark(rows: list[dict], name: str, grader: str) -> list[BenchmarkQuestion]:
@@ -108,7 +64,7 @@ def load_benchmark(cfg) -> list[BenchmarkQuestion]:
             for p in problems
         ]
     if cfg.kind in ("hub", "file"):
-        rows = _rows_from(cfg.path, split=cfg.split, config=cfg.hub_config)
+        rows = rows_from(cfg.path, split=cfg.split, config=cfg.hub_config)
         qs = _public_benchmark(rows, cfg.name, cfg.grader)
         return qs[: cfg.size] if cfg.size else qs
     raise ValueError(f"benchmark.{cfg.name}.kind={cfg.kind!r} is not one of: tiny, hub, file")

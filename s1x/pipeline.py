@@ -23,18 +23,23 @@ from omegaconf import OmegaConf
 from s1x import evaluate as evaluate_mod
 from s1x import sft as sft_mod
 from s1x.cache import StageCache, stable_hash
-from s1x.data import data_version, load_benchmark, load_pool
+from s1x.data import data_version, load_benchmark
+from s1x.featurize import featurize, run_probe, text_completer
 from s1x.models import load_tokenizer
-from s1x.records import read_jsonl, write_json, write_jsonl
+from s1x.msc import classify_domains
+from s1x.pools import load_pool
+from s1x.records import PoolProblem, read_jsonl, write_json, write_jsonl
 from s1x.report import format_results_table
-from s1x.selection import selection_stats
+from s1x.selection import curate, format_funnel, select_s1k, selection_stats
 from s1x.validation import ConfigError, validate
 from s1x.world.tasks import WORLD_VERSION
 
 log = logging.getLogger("s1x")
 
-SELECT_VERSION = 1
-PRETRAIN_VERSION = 1
+SELECT_VERSION = 2
+PRETRAIN_VERSION = 2  # 2: keeps probe checkpoints
+FEATURIZE_VERSION = 1
+PROBE_VERSION = 1
 
 
 def _plain(node) -> dict:
@@ -109,17 +114,146 @@ def _base_model(cfg, run: _Run, tokenizer, tok_id: str) -> tuple[str, str]:
     from s1x.world.tasks import generate
 
     spec = {"arch": _plain(m.arch), "pretrain": _plain(m.pretrain), "world": WORLD_VERSION}
-    key = run.cache.key("pretrain", PRETRAIN_VERSION, spec, {"tokenizer": tok_id})
+    key = _pretrain_key(cfg, run, tok_id)
 
     def build(tmp: Path) -> dict:
         p = m.pretrain
         corpus = generate(p.problems, p.seed, choice_share=p.choice_share, split="train")
-        stats = pretrain(corpus, tokenizer, tmp, _plain(m.arch), p.steps, p.batch_size, p.lr, p.warmup_steps, p.seed)
+        stats = pretrain(corpus, tokenizer, tmp, _plain(m.arch), p.steps, p.batch_size, p.lr, p.warmup_steps, p.seed,
+                         tuple(p.checkpoints))
         tokenizer.save_pretrained(str(tmp / "tokenizer"))
         return stats
 
     entry = run.stage("pretrain", key, build, {"config": spec})
     return str(entry.path), entry.key
+
+
+def _probes_needed(cfg) -> bool:
+    return "difficulty" in cfg.selection.filters and len(cfg.pool.featurize.probes) > 0
+
+
+def _benchmark_identities(cfg) -> dict:
+    """What decontamination compares against: every configured benchmark's config and data version."""
+    return {name: {"spec": _plain(b), "data": data_version(b)} for name, b in cfg.benchmark.items()}
+
+
+def _select(pool: list[PoolProblem], sel_cfg, benchmarks: dict[str, list[str]]) -> tuple[list[PoolProblem], dict]:
+    """Curate ``pool`` with the selection's filters, then run its strategy; return picks and stats."""
+    options = _plain(sel_cfg)
+    strategy = get_method(options.pop("_target_"))
+    name, filters = options.pop("name"), options.pop("filters")
+    keep_rules = options.pop("keep", [])
+    kept, candidates, funnel = curate(pool, filters, benchmarks, keep_rules)
+    if strategy is select_s1k:
+        # Domain weights come from the benchmark-like sources before quality/difficulty
+        # filtering: they describe what those benchmarks ask, not what survived.
+        options.update(kept=kept, weight_pool=pool)
+    chosen = strategy(candidates, **options)
+    stats = selection_stats(chosen, funnel, name, sel_cfg.seed, filters)
+    stats["ids_hash"] = stable_hash([p.id for p in chosen])
+    return chosen, stats
+
+
+def _pretrain_key(cfg, run_: "_Run", tok_id: str) -> str:
+    m = cfg.model
+    spec = {"arch": _plain(m.arch), "pretrain": _plain(m.pretrain), "world": WORLD_VERSION}
+    return run_.cache.key("pretrain", PRETRAIN_VERSION, spec, {"tokenizer": tok_id})
+
+
+def _selection(cfg, run_: "_Run", tokenizer, tok_id: str, spec: dict, build: bool):
+    """The select stage entry and its inputs (features, probe answers), built when ``build``,
+    otherwise looked up (``stages`` without ``select``). Returns (entry, base model or None)."""
+
+    def stage(name: str, key: str, builder, meta: dict):
+        if build:
+            return run_.stage(name, key, builder, meta)
+        entry = run_.cache.lookup(name, key)
+        if entry is None:
+            raise ConfigError(f"stages: 'sft' needs this config's {name} output, which is not in the cache; "
+                              "add select, e.g. stages=[select,sft,evaluate]")
+        return entry
+
+    fcfg = cfg.pool.featurize
+    pool_spec = {"pool": {k: v for k, v in _plain(cfg.pool).items() if k != "featurize"}, "data": data_version(cfg.pool)}
+    feat_tok, feat_tok_id = (tokenizer, tok_id) if fcfg.tokenizer is None else (
+        load_tokenizer(fcfg.tokenizer), _model_identity(fcfg.tokenizer))
+    feat_spec = {**pool_spec, "tokenizer": feat_tok_id, "attempt_grader": fcfg.attempt_grader,
+                 "classifier": _plain(fcfg.classifier) if fcfg.classifier is not None else None}
+    feat_key = run_.cache.key("featurize", FEATURIZE_VERSION, feat_spec, {})
+
+    def build_features(tmp: Path) -> dict:
+        pool = load_pool(cfg.pool)
+        classify = _classifier(cfg, run_) if fcfg.classifier is not None else None
+        feats = featurize(pool, feat_tok, {}, fcfg.attempt_grader, classify)
+        for p in pool:
+            p.features.update(feats[p.id])
+            p.domain = feats[p.id]["domain"]
+        write_jsonl(tmp / "pool.jsonl", pool)
+        return {"n": len(pool)}
+
+    feats = stage("featurize", feat_key, build_features, {"config": feat_spec})
+
+    base = None
+    probes = {}
+    if build and _probes_needed(cfg) and any(pr.model.startswith("base@") for pr in fcfg.probes):
+        base = _base_model(cfg, run_, tokenizer, tok_id)  # its own stage, not timed inside a probe
+    if _probes_needed(cfg):
+        for pr in fcfg.probes:
+            if pr.model.startswith("base@"):
+                step = int(pr.model.split("@", 1)[1])
+                identity = f"{_pretrain_key(cfg, run_, tok_id)}@{step}"
+            else:
+                identity = _model_identity(pr.model)
+            probe_spec = {"probe": _plain(pr), "model": identity}
+            key = run_.cache.key("probe", PROBE_VERSION, probe_spec, {"features": feats.key})
+
+            def build_probe(tmp: Path, pr=pr) -> dict:
+                from s1x.engines.hf import HFEngine
+
+                if pr.model.startswith("base@"):
+                    path, probe_tok = str(Path(base[0]) / "checkpoints" / f"step-{pr.model.split('@', 1)[1]}"), tokenizer
+                else:
+                    path, probe_tok = pr.model, load_tokenizer(pr.model)
+                pool = [PoolProblem(**r) for r in read_jsonl(feats.path / "pool.jsonl")]
+                engine = HFEngine(path, probe_tok, pr.batch_size, cfg.engine.device, cfg.engine.dtype)
+                answers = run_probe(engine, probe_tok, pool, pr.prompt, pr.grader, pr.max_new_tokens)
+                write_json(tmp / "answers.json", answers)
+                solved = sum(a["correct"] for a in answers.values())
+                return {"n": len(answers), "solved": solved}
+
+            probes[pr.name] = stage("probe", key, build_probe, {"config": probe_spec})
+
+    select_key = run_.cache.key("select", SELECT_VERSION, spec,
+                                {"features": feats.key, **{f"probe:{k}": e.key for k, e in probes.items()}})
+
+    def build_selection(tmp: Path) -> dict:
+        pool = [PoolProblem(**r) for r in read_jsonl(feats.path / "pool.jsonl")]
+        for name, entry in probes.items():
+            answers = json.loads((entry.path / "answers.json").read_text())
+            for p in pool:
+                p.features.setdefault("probes", {})[name] = answers[p.id]["correct"]
+        benchmarks = {name: [q.question for q in load_benchmark(b)] for name, b in cfg.benchmark.items()}
+        chosen, stats = _select(pool, cfg.selection, benchmarks)
+        write_jsonl(tmp / "selection.jsonl", chosen)
+        write_json(tmp / "selection_stats.json", stats)
+        return {"n": len(chosen)}
+
+    return stage("select", select_key, build_selection, {"config": spec}), base
+
+
+def _classifier(cfg, run_: "_Run"):
+    """``{id: question} -> {id: MSC code}`` through the configured classifier model; answers are
+    kept in the cache dir per model, so a rerun or a killed run never asks twice."""
+    from s1x.engines.hf import HFEngine
+
+    c = cfg.pool.featurize.classifier
+    tok = load_tokenizer(c.model)
+    engine = HFEngine(c.model, tok, c.batch_size, cfg.engine.device, cfg.engine.dtype)
+    answers = Path(run_.cache.root) / "classify" / f"{stable_hash({'model': _model_identity(c.model)})}.jsonl"
+    answers.parent.mkdir(parents=True, exist_ok=True)
+    complete = text_completer(engine, tok, c.max_new_tokens)
+    return lambda questions: classify_domains(questions, complete, retries=c.retries, answers_path=answers,
+                                              batch_size=c.batch_size)
 
 
 def run(cfg, out_dir: str | Path) -> dict:
@@ -138,46 +272,31 @@ def run(cfg, out_dir: str | Path) -> dict:
     record: dict = {}
 
     # select ------------------------------------------------------------------
-    select_key = None
+    selection_hash = None
+    base = None  # (path, cache key) of the base model, built once when first needed
     if "select" in stages or "sft" in stages:
-        spec = {"pool": _plain(cfg.pool), "selection": _plain(cfg.selection), "data": data_version(cfg.pool)}
-        select_key = run_.cache.key("select", SELECT_VERSION, spec, {"tokenizer": tok_id})
-
-        def build_selection(tmp: Path) -> dict:
-            pool = load_pool(cfg.pool, tokenizer)
-            # The group option names its strategy function; call it with plain values
-            # (hydra's `call` would convert the pool records to DictConfig).
-            options = _plain(cfg.selection)
-            strategy = get_method(options.pop("_target_"))
-            options.pop("name")  # a label for reports, not a strategy argument
-            chosen = strategy(pool, **options)
-            stats = selection_stats(chosen, len(pool), cfg.selection.name, cfg.selection.seed)
-            write_jsonl(tmp / "selection.jsonl", chosen)
-            write_json(tmp / "selection_stats.json", stats)
-            return {"n": len(chosen)}
-
-        if "select" in stages:
-            sel = run_.stage("select", select_key, build_selection, {"config": spec})
-        else:
-            sel = run_.cache.lookup("select", select_key)
-            if sel is None:
-                raise ConfigError("stages: 'sft' needs this config's selection, which is not in the cache; "
-                                  "add select, e.g. stages=[select,sft,evaluate]")
+        spec = {"pool": _plain(cfg.pool), "selection": _plain(cfg.selection), "data": data_version(cfg.pool),
+                "decontaminate": _benchmark_identities(cfg)}
+        sel, base = _selection(cfg, run_, tokenizer, tok_id, spec, build="select" in stages)
         for name in ("selection.jsonl", "selection_stats.json"):
             shutil.copy2(sel.path / name, out_dir / name)
         record["selection"] = json.loads((sel.path / "selection_stats.json").read_text())
+        selection_hash = record["selection"]["ids_hash"]
+        print("\n" + format_funnel(record["selection"]))
 
     # base model and sft --------------------------------------------------------
     model_path = model_key = None
     if "sft" in stages or "evaluate" in stages:
-        model_path, model_key = _base_model(cfg, run_, tokenizer, tok_id)
+        model_path, model_key = base or _base_model(cfg, run_, tokenizer, tok_id)
     if "sft" in stages:
         spec = {"sft": _plain(cfg.sft), "seed": cfg.seed}
-        key = run_.cache.key("sft", sft_mod.STAGE_VERSION, spec, {"selection": select_key, "base": model_key})
+        # Keyed by the selected ids, not the select stage: a change that selects the same
+        # set (e.g. one more benchmark to decontaminate against) trains nothing new.
+        key = run_.cache.key("sft", sft_mod.STAGE_VERSION, spec, {"selection": selection_hash, "base": model_key})
         base = model_path
 
         def build_sft(tmp: Path) -> dict:
-            selected = read_jsonl(run_.cache.path("select", select_key) / "selection.jsonl")
+            selected = read_jsonl(out_dir / "selection.jsonl")
             return sft_mod.run_sft(selected, base, tokenizer, cfg.sft, tmp, cfg.seed)
 
         ckpt = run_.stage("sft", key, build_sft, {"config": spec, "base": base})

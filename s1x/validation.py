@@ -7,8 +7,11 @@ typed schemas in :mod:`s1x.config`.)
 
 from __future__ import annotations
 
+from omegaconf import OmegaConf
+
 from s1x.config import STAGES
 from s1x.grading import KINDS
+from s1x.selection import FILTERS
 
 
 class ConfigError(ValueError):
@@ -44,9 +47,17 @@ def validate(cfg) -> None:
         _check(m.temperature == 0, "method.temperature", m.temperature,
                "ignore strings and min thinking detect the end of thinking greedily; use method.temperature=0")
 
-    _check(cfg.selection.n > 0, "selection.n", cfg.selection.n, "must be a positive number of examples")
-    if "uniform_until" in cfg.selection:
-        _check(cfg.selection.uniform_until >= 0, "selection.uniform_until", cfg.selection.uniform_until, "must be >= 0")
+    sel = cfg.selection
+    if sel.n is None:
+        _check(sel._target_ == "s1x.selection.select_all", "selection.n", None,
+               "only selection=59k-full takes every problem (n=null); give a positive number, e.g. selection.n=1000")
+    else:
+        _check(sel.n > 0, "selection.n", sel.n, "must be a positive number of examples")
+    for f in sel.filters:
+        _check(f in FILTERS, "selection.filters", list(sel.filters), f"each filter must be one of {list(FILTERS)}")
+    if "uniform_until" in sel:
+        _check(sel.uniform_until >= 0, "selection.uniform_until", sel.uniform_until, "must be >= 0")
+    _validate_pool(cfg)
 
     s = cfg.sft
     _check(s.lr > 0, "sft.lr", s.lr, "must be positive")
@@ -66,3 +77,34 @@ def validate(cfg) -> None:
     model = cfg.model
     _check(model.name_or_path is not None or (model.arch is not None and model.pretrain is not None),
            "model.name_or_path", None, "set a hub id or path, or use model=tiny (which defines arch and pretrain)")
+
+
+def _validate_pool(cfg) -> None:
+    pool = cfg.pool
+    _check(pool.kind in ("tiny", "hub", "file"), "pool.kind", pool.kind, "must be one of tiny, hub, file")
+    if pool.kind != "tiny":
+        _check(not OmegaConf.is_missing(pool, "path") and bool(pool.path), "pool.path", None,
+               "give the hub id or local file of the pool, e.g. pool.path=/data/pool.parquet")
+    _check(pool.trace_source in ("auto", "s1k", "deepseek", "gemini"), "pool.trace_source", pool.trace_source,
+           "must be one of auto, s1k, deepseek, gemini")
+    f = pool.featurize
+    _check(f.attempt_grader in KINDS, "pool.featurize.attempt_grader", f.attempt_grader, f"must be one of {list(KINDS)}")
+    names = [p.name for p in f.probes]
+    _check(len(set(names)) == len(names), "pool.featurize.probes", names, "give every probe its own name")
+    for i, p in enumerate(f.probes):
+        key = f"pool.featurize.probes[{i}]"
+        _check(bool(p.name) and bool(p.model), key, p.name, "needs a name and a model")
+        _check(p.grader in KINDS, f"{key}.grader", p.grader, f"must be one of {list(KINDS)}")
+        _check(p.prompt in ("chat", "plain"), f"{key}.prompt", p.prompt, "must be chat or plain")
+        _check(p.max_new_tokens > 0 and p.batch_size > 0, f"{key}.max_new_tokens", p.max_new_tokens,
+               "max_new_tokens and batch_size must be positive")
+        if p.model.startswith("base@") and "select" in cfg.stages and "difficulty" in cfg.selection.filters:
+            step = p.model.split("@", 1)[1]
+            saved = list(cfg.model.pretrain.checkpoints) if cfg.model.pretrain is not None else []
+            _check(cfg.model.name_or_path is None and step.isdigit() and int(step) in saved, f"{key}.model", p.model,
+                   f"base@<step> names a checkpoint of the tiny base model's pretraining; saved steps are {saved} "
+                   "(model.pretrain.checkpoints)")
+    if f.classifier is not None:
+        _check(bool(f.classifier.model), "pool.featurize.classifier.model", f.classifier.model,
+               "give the hub id or path of the model that assigns MSC domains, or classifier=null")
+        _check(f.classifier.retries >= 0, "pool.featurize.classifier.retries", f.classifier.retries, "must be >= 0")

@@ -1,5 +1,7 @@
 """Every config option composes; typos and bad values fail before any work."""
 
+import re
+
 import pytest
 from hydra.errors import ConfigCompositionException
 from omegaconf import OmegaConf
@@ -13,18 +15,24 @@ GROUPS = ["setting", "pool", "selection", "model", "sft", "method", "benchmark",
 
 
 def _options():
-    found = sorted(p for p in CONF.rglob("*.yaml") if p.parent != CONF and p.parent.name != "method_setting")
+    found = sorted(p for p in CONF.rglob("*.yaml") if p.parent != CONF and p.parent.name not in ("method_setting", "selection_setting"))
     return [(p.parent.name, p.stem) for p in found]
 
 
 def test_every_group_option_composes_and_validates():
     options = _options()
     # Counted so a new option cannot be silently skipped (the torchtune bug).
-    assert len(options) == 22, options
+    assert len(options) == 28, options
     assert {g for g, _ in options} == set(GROUPS)
     for group, option in options:
         if group == "model" and option == "hub":
-            overrides = ["model=hub", "model.name_or_path=/some/checkpoint"]
+            overrides = ["model=hub", "model.name_or_path=/some/checkpoint", "stages=[evaluate]"]
+        elif group == "model" and option != "tiny":
+            # The tiny pool's probes are the tiny base's checkpoints: other models evaluate,
+            # or select from a pool with probes of their own (setting=paper).
+            overrides = [f"model={option}", "stages=[evaluate]"]
+        elif group == "pool" and option == "file":
+            overrides = ["pool=file", "pool.path=/data/pool.parquet"]
         elif group == "benchmark":
             overrides = [f"benchmark=[{option}]"]
         else:
@@ -53,6 +61,11 @@ def test_paper_setting_switches_model_pool_sft_benchmarks_and_budgets():
     assert (s.lr, s.epochs, s.global_batch_size, s.warmup_ratio, s.weight_decay) == (1e-5, 5, 16, 0.05, 1e-4)
     assert (s.adam_beta1, s.adam_beta2, s.bf16, s.block_size, s.lr_scheduler) == (0.9, 0.95, True, 32768, "cosine")
     assert list(cfg.method.budgets) == [512, 1024, 2048, 4096, 8192]
+    # s1K's keep rule and benchmark-like sources are the paper's (PAPER.md 1.2, 1.5).
+    assert [(k.source, k.min_trace_tokens) for k in cfg.selection.keep] == [
+        ("aime", 0), ("gpqa", 0), ("openaimath", 5600), ("competition_math", 5600)]
+    assert [(b.source, b.share) for b in cfg.selection.benchmark_sources] == [("aime", 1.0), ("gpqa", 0.5)]
+    assert [p.model for p in cfg.pool.featurize.probes] == ["Qwen/Qwen2.5-7B-Instruct", "Qwen/Qwen2.5-32B-Instruct"]
     # Orthogonal groups still override the setting's choices.
     assert compose_config(["setting=paper", "selection=1k-random"]).selection.name == "1k-random"
     assert compose_config(["setting=paper", "sft=tiny"]).sft.name == "tiny"
@@ -80,10 +93,15 @@ def test_misspelled_key_and_wrong_type_fail_at_compose():
         (["method.num_ignore=2", "method.temperature=0.7"], "method.temperature"),
         (["sft.global_batch_size=10", "sft.per_device_batch_size=4"], "sft.global_batch_size"),
         (["selection.n=0"], "selection.n"),
+        (["selection=1k-random", "selection.n=null"], "selection.n"),
+        (["selection.filters=[dedup,dedupe]"], "selection.filters"),
+        (["model.pretrain.checkpoints=[300]"], "pool.featurize.probes[1].model"),
+        (["pool=file"], "pool.path"),
+        (["pool.featurize.attempt_grader=fuzzy"], "pool.featurize.attempt_grader"),
     ],
 )
 def test_invalid_values_name_the_key(overrides, key):
-    with pytest.raises(ConfigError, match=key.replace(".", r"\.")):
+    with pytest.raises(ConfigError, match=re.escape(key)):
         validate(compose_config(overrides))
 
 

@@ -30,6 +30,10 @@ def default_run(cache, tmp_path_factory):
     return run_dir, r
 
 
+def _stdout_of(run):
+    return run[1].stdout
+
+
 def _results(run_dir):
     return json.loads((run_dir / "results.json").read_text())
 
@@ -75,11 +79,19 @@ def test_run_dir_contract(default_run):
     res = _results(run_dir)
     for key in ("config_hash", "git_hash", "seed", "versions", "timings_s", "cached", "results"):
         assert key in res
-    assert set(res["cached"]) == {"select", "pretrain", "sft", "evaluate"}
+    assert set(res["cached"]) == {"featurize", "pretrain", "probe", "select", "sft", "evaluate"}
     assert (run_dir / "config.yaml").exists() and (run_dir / ".hydra" / "overrides.yaml").exists()
     sel = [json.loads(line) for line in (run_dir / "selection.jsonl").read_text().splitlines()]
     assert len(sel) == 1000 and len({s["id"] for s in sel}) == 1000
-    assert json.loads((run_dir / "selection_stats.json").read_text())["n"] == 1000
+    stats = json.loads((run_dir / "selection_stats.json").read_text())
+    assert stats["n"] == 1000
+    # The funnel of the default tiny pool: 6,000 problems + 20 planted duplicates + 12 planted
+    # benchmark overlaps; dedup and decontamination remove exactly those.
+    counts = {s["step"]: s["count"] for s in stats["funnel"]}
+    assert (counts["total"], counts["dedup"], counts["decontaminate"], counts["quality"]) == (6032, 6012, 6000, 6000)
+    assert counts["difficulty"] < counts["quality"] - counts["kept"]  # the probes solved some
+    assert counts["selected"] == 1000 and counts["kept"] > 0
+    assert "decontaminate" in _stdout_of(default_run)
     ckpt = json.loads((run_dir / "checkpoint.json").read_text())
     assert (ckpt["path"] and os.path.isdir(ckpt["path"]))
     for row in res["results"]:
@@ -170,3 +182,44 @@ def test_method_none_thinks_unconstrained_and_matches_an_uncut_cap(default_run, 
     if capped["forced_end_rate"] == 0.0:
         assert row["accuracy"] == capped["accuracy"]
     assert row["max_thinking_tokens"] >= capped["max_thinking_tokens"]
+
+
+@pytest.mark.parametrize("option", ["1k-diverse", "1k-longest"])
+def test_other_table2_selections_run_end_to_end(default_run, cache, tmp_path, option):
+    r = run_cli([f"selection={option}", "method.budgets=[96]"], cache, tmp_path / option)
+    assert r.returncode == 0, r.stderr[-3000:]
+    res = _results(tmp_path / option)
+    assert res["selection"]["strategy"] == option and res["selection"]["n"] == 1000
+    assert res["cached"]["pretrain"] and res["cached"]["featurize"] and "probe" not in res["cached"]
+    assert [s["step"] for s in res["selection"]["funnel"]] == ["total", "dedup", "decontaminate", "quality", "selected"]
+    if option == "1k-longest":  # the top 1,000 of a superset of s1K's candidates: the largest mean length
+        assert res["selection"]["trace_tokens"]["mean"] >= _results(default_run[0])["selection"]["trace_tokens"]["mean"]
+    assert 0 <= res["results"][0]["accuracy"] <= 1
+
+
+def test_59k_full_trains_on_the_whole_curated_pool(default_run, cache, tmp_path):
+    # One tenth of an epoch over the 6,000 problems keeps the test quick; the run is the real pipeline.
+    r = run_cli(["selection=59k-full", "sft.epochs=0.1", "method.budgets=[96]", "benchmark=[tiny-choice]"],
+                cache, tmp_path / "full")
+    assert r.returncode == 0, r.stderr[-3000:]
+    res = _results(tmp_path / "full")
+    counts = {s["step"]: s["count"] for s in res["selection"]["funnel"]}
+    assert counts == {"total": 6032, "dedup": 6012, "decontaminate": 6000, "selected": 6000}
+    assert res["sft"]["n_examples"] == 6000
+
+
+def test_selection_seed_sweep_reports_how_much_the_seed_matters(default_run, cache, tmp_path):
+    env = {**os.environ, "S1X_CACHE_DIR": str(cache)}
+    cmd = [sys.executable, "-m", "s1x.run", "-m", "stages=[select]", "selection.seed=0,1,2",
+           f"hydra.sweep.dir={tmp_path / 'sweep'}"]
+    r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr[-3000:]
+    rep = subprocess.run([sys.executable, "-m", "s1x.selection_report", str(tmp_path / "sweep"),
+                          "--json", str(tmp_path / "report.json")], cwd=ROOT, capture_output=True, text=True)
+    assert rep.returncode == 0, rep.stderr
+    report = json.loads((tmp_path / "report.json").read_text())["s1k"]
+    assert report["seeds"] == [0, 1, 2] and report["n"] == [1000, 1000, 1000]
+    # Different seeds pick different sets, but the kept problems are in every one of them.
+    assert report["jaccard"]["max"] < 1.0
+    assert report["in_every_selection"] >= _results(default_run[0])["selection"]["funnel"][4]["count"]
+    assert "pairwise Jaccard" in rep.stdout

@@ -93,8 +93,13 @@ def pretrain(
     lr: float,
     warmup_steps: int,
     seed: int,
+    checkpoints: tuple[int, ...] = (),
 ) -> dict:
-    """Train a base model on ``problems`` as plain text; save it to ``out_dir``; return stats."""
+    """Train a base model on ``problems`` as plain text; save it to ``out_dir``; return stats.
+
+    The model at each step in ``checkpoints`` is also saved, under
+    ``out_dir/checkpoints/step-<k>``: weaker models that serve as difficulty probes.
+    """
     torch.manual_seed(seed)
     model = build_model(tok, arch, seed)
     seqs = [tok(pretrain_text(p))["input_ids"] for p in problems]  # ends with <|im_end|>
@@ -120,6 +125,8 @@ def pretrain(
         sched.step()
         opt.zero_grad(set_to_none=True)
         step += 1
+        if step in checkpoints:
+            model.save_pretrained(str(out_dir / "checkpoints" / f"step-{step}"), safe_serialization=True)
         if step % 50 == 0 or step == steps:
             log.append({"step": step, "loss": loss.item(), "lr": sched.get_last_lr()[0], "time_s": time.time() - t0})
             bar.set_postfix(loss=f"{loss.item():.4f}")
