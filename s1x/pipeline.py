@@ -37,7 +37,7 @@ from s1x.world.tasks import WORLD_VERSION
 log = logging.getLogger("s1x")
 
 SELECT_VERSION = 2
-PRETRAIN_VERSION = 2  # 2: keeps probe checkpoints
+PRETRAIN_VERSION = 3  # 2: keeps probe checkpoints; 3: half the corpus as chat turns
 FEATURIZE_VERSION = 1
 PROBE_VERSION = 1
 

@@ -55,12 +55,11 @@ def test_default_run_scales_with_budget_and_respects_every_cap(default_run):
     for bench in ("tiny-mixed", "tiny-choice"):
         curve = sorted((r["budget"], r["accuracy"]) for r in rows if r["benchmark"] == bench)
         assert [b for b, _ in curve] == [8, 16, 32, 48, 64, 96]
-    # Budget forcing is the scaling signal: accuracy rises from the smallest to the largest cap.
-    # Measured on 2 cores: tiny-mixed 24.0 -> 36.5%, tiny-choice 0 -> 20%. The issue asks for
-    # >= 20 points; tiny-mixed does not reach it yet (the tiny base model is the limit), so this
-    # asserts what holds with margin rather than a number the model does not reach.
-    gain = {b: max(a for bud, a in _curve(rows, b) if bud == 96) - _curve(rows, b)[0][1] for b in ("tiny-mixed", "tiny-choice")}
-    assert gain["tiny-mixed"] >= 0.05 and gain["tiny-choice"] >= 0.10, gain
+    # Budget forcing is the scaling signal: accuracy rises from the smallest to the largest cap
+    # by at least 20 points on both benchmarks (measured on 2 cores: tiny-mixed 30.0 -> 89.0%,
+    # tiny-choice 0 -> 32%; the run is deterministic on CPU).
+    gain = {b: _curve(rows, b)[-1][1] - _curve(rows, b)[0][1] for b in ("tiny-mixed", "tiny-choice")}
+    assert gain["tiny-mixed"] >= 0.20 and gain["tiny-choice"] >= 0.20, gain
     for r in rows:
         assert r["within_budget_rate"] == 1.0, r
         assert r["max_thinking_tokens"] <= r["budget"]
@@ -199,8 +198,8 @@ def test_other_table2_selections_run_end_to_end(default_run, cache, tmp_path, op
 
 def test_59k_full_trains_on_the_whole_curated_pool(default_run, cache, tmp_path):
     # One tenth of an epoch over the 6,000 problems keeps the test quick; the run is the real pipeline.
-    r = run_cli(["selection=59k-full", "sft.epochs=0.1", "method.budgets=[96]", "benchmark=[tiny-choice]"],
-                cache, tmp_path / "full")
+    # Decontamination runs against the configured benchmarks (the planted overlaps are tiny-mixed's).
+    r = run_cli(["selection=59k-full", "sft.epochs=0.1", "method.budgets=[96]"], cache, tmp_path / "full")
     assert r.returncode == 0, r.stderr[-3000:]
     res = _results(tmp_path / "full")
     counts = {s["step"]: s["count"] for s in res["selection"]["funnel"]}
@@ -223,3 +222,25 @@ def test_selection_seed_sweep_reports_how_much_the_seed_matters(default_run, cac
     assert report["jaccard"]["max"] < 1.0
     assert report["in_every_selection"] >= _results(default_run[0])["selection"]["funnel"][4]["count"]
     assert "pairwise Jaccard" in rep.stdout
+
+
+def test_file_pool_without_domains_goes_through_the_msc_classifier(default_run, cache, tmp_path):
+    """A local pool in the s1K columns, no domain column: the classifier path runs for real
+    (the tiny base model as the classifier model). It names no valid code, so every question
+    ends up 'unknown' after its retries, and the answers file records nothing to reuse."""
+    import datasets
+
+    rows = [{"solution": str(i), "question": f"sum A{i % 10} B{(i * 3) % 10} C{(i * 7) % 10}", "cot_type": "math",
+             "source_type": "local", "metadata": "{}", "cot": None,
+             "thinking_trajectories": [f"A{i % 10}:0+{i % 10}={i % 10}"], "attempt": str(i)} for i in range(40)]
+    path = tmp_path / "pool.parquet"
+    datasets.Dataset.from_list(rows).to_parquet(str(path))
+    base = json.loads((default_run[0] / "checkpoint.json").read_text())["base"]
+    r = run_cli(["stages=[select]", "pool=file", f"pool.path={path}", "selection=1k-diverse", "selection.n=10",
+                 f"pool.featurize.classifier={{model: '{base}', max_new_tokens: 4, retries: 1, batch_size: 64}}"],
+                cache, tmp_path / "classified")
+    assert r.returncode == 0, r.stderr[-3000:]
+    stats = _results(tmp_path / "classified")["selection"]
+    assert stats["n"] == 10 and stats["per_domain"] == {"unknown": 10}
+    answers = list((cache / "classify").glob("*.jsonl"))
+    assert len(answers) == 1 and answers[0].read_text() == ""

@@ -61,3 +61,19 @@ def test_local_files_load_like_the_hub(tmp_path, monkeypatch, fmt):
     from_hub = load_pool(compose_config(["pool=59k"]).pool)
     assert [p.id for p in from_file] == [p.id for p in from_hub] == [question_id(r["question"]) for r in rows]
     assert [p.trace for p in from_file] == [p.trace for p in from_hub]
+
+    # ... and both select the same problems through the same funnel and strategy.
+    from s1x.featurize import featurize
+    from s1x.selection import curate, select_random
+    from s1x.world.tokenizer import build_tokenizer
+
+    tok = build_tokenizer()
+    picked = []
+    for pool in (from_file, from_hub):
+        feats = featurize(pool, tok, {}, "exact")
+        for p in pool:
+            p.features.update(feats[p.id])
+        _, candidates, funnel = curate(pool, ["dedup", "decontaminate", "quality"], {"b": ["Problem 3: compute 3 + 0."]})
+        assert funnel.count("decontaminate") == 29  # the question that is also a benchmark question left
+        picked.append([p.id for p in select_random(candidates, 10, seed=0)])
+    assert picked[0] == picked[1]

@@ -83,3 +83,25 @@ def test_classify_retries_then_caches_answers(tmp_path):
     calls.clear()
     again = classify_domains(questions, complete, retries=0, answers_path=answers)
     assert again == got and calls == [(1, 0.0, 0)]
+
+
+def test_text_completer_runs_prompts_through_an_engine_as_chat_turns():
+    from s1x.engines.hf import Completion
+    from s1x.featurize import text_completer
+    from s1x.world.tokenizer import build_tokenizer
+
+    tok = build_tokenizer()
+    seen = []
+
+    class FakeEngine:  # the engine interface: token ids in, Completions out
+        def generate(self, prompts, max_new_tokens, temperature=0.0, seed=0, desc=""):
+            seen.append((prompts, max_new_tokens, temperature, seed))
+            return [Completion(tok("11<|im_end|>")["input_ids"], "eos", None, i) for i in range(len(prompts))]
+
+    complete = text_completer(FakeEngine(), tok, max_new_tokens=8)
+    got = classify_domains({"q1": "sum A1 B2", "q2": "max A3 B4"}, complete)
+    assert got == {"q1": "11", "q2": "11"}
+    prompts, max_new, temperature, seed = seen[0]
+    assert (max_new, temperature, seed) == (8, 0.0, 0) and len(prompts) == 2
+    text = tok.decode(prompts[0])
+    assert text.startswith("<|im_start|>user\n") and text.endswith("<|im_start|>assistant\n")

@@ -7,13 +7,12 @@ from s1x.world import tasks
 
 def _solve(question: str) -> str:
     """An independent solver written from the question text alone."""
+    choices = None
+    if question.startswith("choices "):
+        options, question = question[len("choices "):].split(": ", 1)
+        choices = {m.group(2): m.group(1) for m in (re.match(r"(\w+)\((\w)\)", w) for w in options.split())}
     words = question.split()
     head = words[0]
-    choices = None
-    if "choices" in words:
-        i = words.index("choices")
-        choices = {m.group(2): m.group(1) for m in (re.match(r"(\w+)\((\w)\)", w) for w in words[i + 1 :])}
-        words = words[:i]
     if head == "count":
         target, digits = int(words[1]), [int(w[1]) for w in words[3:]]
         value = str(sum(d == target for d in digits))

@@ -19,22 +19,32 @@ import torch
 from tqdm.auto import tqdm
 from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
 
-from s1x.formatting import completion_text
+from s1x.formatting import completion_text, prompt_text
 from s1x.world.tasks import Problem
 
 
-def pretrain_text(p: Problem) -> str:
-    """Plain text of one problem: the question, then the s1 think/answer segments.
+CHAT_SHARE_MOD = 2  # one pretraining problem in 2 (by question hash) is a chat turn
 
-    No chat template (SFT teaches that), but the same think/answer delimiters:
-    a base pretrained on ``trace\nAnswer: x`` kept writing that after SFT on
-    1,000 examples (24k pretraining examples outvote them on a 0.6M model) and
-    never emitted the end-of-thinking delimiter that budget forcing relies on.
+
+def pretrain_text(p: Problem, tokenizer) -> str:
+    """One pretraining document: the question, then the s1 think/answer segments.
+
+    Half of the problems (by question hash) are wrapped in the chat template,
+    the rest are plain text. The base stands in for Qwen2.5-32B-Instruct, which
+    has seen chat turns: a base pretrained on plain text only had to relearn
+    where the question sits from the 1,000 SFT examples, and on s1K's long
+    traces it forgot short problems (greedy accuracy 77% -> 37% after SFT;
+    with half chat turns, 81% -> 66%, measured with the same seed).
+    Both layouts already use the think/answer delimiters: a base pretrained on
+    ``trace\nAnswer: x`` kept writing that after SFT on 1,000 examples and never
+    emitted the end-of-thinking delimiter that budget forcing relies on.
     The loss covers the question too: predicting ``C?`` after ``B?`` teaches the
-    item embeddings their letter, which every trace step looks up (masking the
-    question cut greedy accuracy from 50% to 31% in a trial).
+    item embeddings their letter, which every trace step looks up.
     """
-    return f"{p.question}\n{completion_text(p.trace, p.answer)}"
+    completion = completion_text(p.trace, p.answer)
+    if int(p.id, 16) % CHAT_SHARE_MOD == 0:
+        return prompt_text(tokenizer, p.question) + completion
+    return f"{p.question}\n{completion}"
 
 
 def build_model(tok: PreTrainedTokenizerFast, arch: dict, seed: int) -> Qwen2ForCausalLM:
@@ -102,7 +112,7 @@ def pretrain(
     """
     torch.manual_seed(seed)
     model = build_model(tok, arch, seed)
-    seqs = [tok(pretrain_text(p))["input_ids"] for p in problems]  # ends with <|im_end|>
+    seqs = [tok(pretrain_text(p, tok), add_special_tokens=False)["input_ids"] for p in problems]  # ends with <|im_end|>
     rng = np.random.default_rng(seed)
     opt = torch.optim.AdamW(model.parameters(), lr=lr, betas=(0.9, 0.95), weight_decay=0.0)
     sched = torch.optim.lr_scheduler.LambdaLR(
