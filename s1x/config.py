@@ -42,7 +42,7 @@ class ProbeConfig:
 class ClassifierConfig:
     """The model that files questions under MSC codes (questions without a domain only)."""
 
-    model: str = ""  # hub id or path
+    model: str = ""  # hub id or path; empty: no classifier (problems keep their own domain or 'unknown')
     max_new_tokens: int = 64
     retries: int = 2  # re-asks with sampling when a reply names no valid code
     batch_size: int = 64
@@ -55,7 +55,7 @@ class FeaturizeConfig:
     tokenizer: Optional[str] = None  # for trace lengths; null: the base model's tokenizer
     attempt_grader: str = "exact"  # grades the pool's own attempts (the keep rule needs them)
     probes: list[ProbeConfig] = field(default_factory=list)
-    classifier: Optional[ClassifierConfig] = None
+    classifier: ClassifierConfig = field(default_factory=ClassifierConfig)
 
 
 @dataclass

@@ -175,15 +175,15 @@ def _selection(cfg, run_: "_Run", tokenizer, tok_id: str, spec: dict, build: boo
 
     fcfg = cfg.pool.featurize
     pool_spec = {"pool": {k: v for k, v in _plain(cfg.pool).items() if k != "featurize"}, "data": data_version(cfg.pool)}
-    feat_tok, feat_tok_id = (tokenizer, tok_id) if fcfg.tokenizer is None else (
-        load_tokenizer(fcfg.tokenizer), _model_identity(fcfg.tokenizer))
+    feat_tok_id = tok_id if fcfg.tokenizer is None else _model_identity(fcfg.tokenizer)
     feat_spec = {**pool_spec, "tokenizer": feat_tok_id, "attempt_grader": fcfg.attempt_grader,
-                 "classifier": _plain(fcfg.classifier) if fcfg.classifier is not None else None}
+                 "classifier": _plain(fcfg.classifier) if fcfg.classifier.model else None}
     feat_key = run_.cache.key("featurize", FEATURIZE_VERSION, feat_spec, {})
 
     def build_features(tmp: Path) -> dict:
         pool = load_pool(cfg.pool)
-        classify = _classifier(cfg, run_) if fcfg.classifier is not None else None
+        classify = _classifier(cfg, run_) if fcfg.classifier.model else None
+        feat_tok = tokenizer if fcfg.tokenizer is None else load_tokenizer(fcfg.tokenizer)
         feats = featurize(pool, feat_tok, {}, fcfg.attempt_grader, classify)
         for p in pool:
             p.features.update(feats[p.id])

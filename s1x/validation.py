@@ -104,7 +104,5 @@ def _validate_pool(cfg) -> None:
             _check(cfg.model.name_or_path is None and step.isdigit() and int(step) in saved, f"{key}.model", p.model,
                    f"base@<step> names a checkpoint of the tiny base model's pretraining; saved steps are {saved} "
                    "(model.pretrain.checkpoints)")
-    if f.classifier is not None:
-        _check(bool(f.classifier.model), "pool.featurize.classifier.model", f.classifier.model,
-               "give the hub id or path of the model that assigns MSC domains, or classifier=null")
+    if f.classifier.model:
         _check(f.classifier.retries >= 0, "pool.featurize.classifier.retries", f.classifier.retries, "must be >= 0")

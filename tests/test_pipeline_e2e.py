@@ -237,10 +237,38 @@ def test_file_pool_without_domains_goes_through_the_msc_classifier(default_run, 
     datasets.Dataset.from_list(rows).to_parquet(str(path))
     base = json.loads((default_run[0] / "checkpoint.json").read_text())["base"]
     r = run_cli(["stages=[select]", "pool=file", f"pool.path={path}", "selection=1k-diverse", "selection.n=10",
-                 f"pool.featurize.classifier={{model: '{base}', max_new_tokens: 4, retries: 1, batch_size: 64}}"],
+                 f"pool.featurize.classifier.model={base}", "pool.featurize.classifier.max_new_tokens=4",
+                 "pool.featurize.classifier.retries=1"],
                 cache, tmp_path / "classified")
     assert r.returncode == 0, r.stderr[-3000:]
     stats = _results(tmp_path / "classified")["selection"]
     assert stats["n"] == 10 and stats["per_domain"] == {"unknown": 10}
     answers = list((cache / "classify").glob("*.jsonl"))
     assert len(answers) == 1 and answers[0].read_text() == ""
+
+
+def test_multirun_writes_tables_and_figures_from_its_run_dirs(default_run, cache, tmp_path):
+    """A Table 2 sweep in the tiny world: the callback regenerates the analysis when it ends."""
+    env = {**os.environ, "S1X_CACHE_DIR": str(cache)}
+    sweep = tmp_path / "table2"
+    cmd = [sys.executable, "-m", "s1x.run", "-m", "selection=s1k,1k-random", "method.budgets=[32,96]",
+           f"hydra.sweep.dir={sweep}"]
+    r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
+    assert r.returncode == 0, r.stderr[-3000:]
+    out = sweep / "analysis"
+    for name in ("table2.md", "table2.tex", "table2.csv", "table3_tiny-mixed.md", "figure1.png", "figure1.pdf"):
+        assert (out / name).exists(), name
+    lines = [line.strip("| ").split(" | ") for line in (out / "table2.md").read_text().splitlines()
+             if line.startswith("| ")]
+    header, cells = lines[0], {row[0]: row for row in lines[1:]}
+    s1k, rnd = (_results(sweep / str(i)) for i in (0, 1))
+    for bench in ("tiny-choice", "tiny-mixed"):
+        acc = lambda res: next(x["accuracy"] for x in res["results"]  # noqa: E731
+                               if x["benchmark"] == bench and x["budget"] == 96)
+        col = header.index(bench)
+        assert cells["s1k"][col] == f"{100 * acc(s1k):.1f}"
+        assert cells["1k-random"][col].startswith(f"{100 * acc(rnd):.1f} [")
+    # The same tables on demand, from the CLI.
+    cli = subprocess.run([sys.executable, "-m", "s1x.analysis", "table3", str(sweep), "--benchmark", "tiny-choice"],
+                         cwd=ROOT, capture_output=True, text=True)
+    assert cli.returncode == 0 and "| bf | 100% |" in cli.stdout, cli.stdout + cli.stderr

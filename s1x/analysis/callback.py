@@ -1,0 +1,54 @@
+"""A Hydra callback that regenerates the analysis when a multirun ends.
+
+Enabled in ``conf/config.yaml`` (``hydra.callbacks.analysis``): after
+``python -m s1x.run -m ...`` the sweep dir gets ``analysis/`` with Table 2 (if
+the sweep trained several selections), Table 3 per benchmark and Figure 1, as
+``python -m s1x.analysis`` would write them. It reads only the run dirs; a
+failure here is logged and never fails the sweep.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from hydra.experimental.callback import Callback
+
+log = logging.getLogger("s1x.analysis")
+
+
+class AnalysisCallback(Callback):
+    def __init__(self, enabled: bool = True, resamples: int = 10_000):
+        self.enabled = enabled
+        self.resamples = resamples
+
+    def on_multirun_end(self, config, **kwargs) -> None:
+        if not self.enabled:
+            return
+        root = Path(config.hydra.sweep.dir)
+        try:
+            written = write_all(root, self.resamples)
+            log.info("analysis of %s: %s", root, ", ".join(str(p) for p in written) or "nothing to tabulate")
+        except Exception as e:  # the sweep's results are on disk either way
+            log.warning("analysis of %s failed: %s (rerun: python -m s1x.analysis table2 %s)", root, e, root)
+
+
+def write_all(root: Path, resamples: int = 10_000) -> list[Path]:
+    """Every table and figure the runs under ``root`` support, written to ``root/analysis``."""
+    from s1x.analysis.collect import collect
+    from s1x.analysis.figures import figure1
+    from s1x.analysis.tables import table2, table3
+
+    col = collect(root)
+    out = root / "analysis"
+    written: list[Path] = []
+    if not col.runs:
+        return written
+    if len({r.selection for r in col.runs if "sft" in r.results.get("stages", [])}) > 1:
+        written += table2(col, n_resamples=resamples).write(out, "table2")
+    for bench in sorted({row["benchmark"] for run in col.runs for row in run.rows()}):
+        written += table3(col, bench).write(out, f"table3_{bench}")
+    if any(run.rows(method="bf") for run in col.runs):
+        figure1(col, out)
+        written += [out / "figure1.png", out / "figure1.pdf"]
+    return written
