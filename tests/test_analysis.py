@@ -143,3 +143,18 @@ def test_cli_writes_tables_and_a_figure_whose_points_are_the_results(multirun, c
     lines = {line.get_label(): list(zip(line.get_xdata(), line.get_ydata())) for line in fig.axes[0].get_lines()}
     assert lines["s1k (bf)"] == [(30.0, pytest.approx(100 * low.mean())), (60.0, pytest.approx(100 * s1k.mean()))]
     assert points["tiny-mixed"]["1k-random (bf)"][1] == (50.0, pytest.approx(100 * rnd.mean()))
+
+
+def test_figure4b_puts_sequential_and_parallel_on_one_axis(tmp_path):
+    _write_run(tmp_path / "0", "s1k", {("tiny-mixed", "bf", 32, 30.0, 32): [1, 0, 0, 0],
+                                      ("tiny-mixed", "bf", 96, 60.0, 90): [1, 1, 1, 0]})
+    _write_run(tmp_path / "1", "s1k", {("tiny-mixed", "majority", 2, 80.0, 50): [1, 1, 0, 0],
+                                      ("tiny-mixed", "majority", 4, 160.0, 50): [1, 1, 0, 1]})
+    from s1x.analysis.figures import figure4b
+
+    fig, points = figure4b(collect(tmp_path), tmp_path / "out", "tiny-mixed")
+    assert points == {"bf": [(30.0, 25.0), (60.0, 75.0)], "majority": [(80.0, 50.0), (160.0, 75.0)]}
+    plotted = {line.get_label(): list(zip(line.get_xdata(), line.get_ydata())) for line in fig.axes[0].get_lines()}
+    assert plotted == {"bf (sequential)": points["bf"], "majority (parallel)": points["majority"]}
+    assert analysis_main(["figure4b", str(tmp_path), "--out", str(tmp_path / "cli")]) == 0
+    assert (tmp_path / "cli" / "figure4b_tiny-mixed.png").exists()

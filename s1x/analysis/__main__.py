@@ -12,12 +12,13 @@ from s1x.analysis.tables import table2, table3
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m s1x.analysis", description=__doc__)
-    parser.add_argument("what", choices=["table2", "table3", "figure1"])
+    parser.add_argument("what", choices=["table2", "table3", "figure1", "figure4b"])
     parser.add_argument("dir", type=Path, help="a multirun dir or a dir holding run dirs")
     parser.add_argument("--out", type=Path, help="where to write files (default: <dir>/analysis)")
     parser.add_argument("--reference", default="s1k", help="table2: the selection the CIs compare against")
     parser.add_argument("--method", default="bf", help="table2/figure1: the method whose rows are reported")
-    parser.add_argument("--benchmark", help="table3: the benchmark (default: the first found)")
+    parser.add_argument("--benchmark", help="table3/figure4b: the benchmark (default: the first found)")
+    parser.add_argument("--parallel", default="majority", help="figure4b: the parallel method (vs --method)")
     parser.add_argument("--compute-unit", type=float, default=1.0,
                         help="table3: Scaling is in accuracy points per this many thinking tokens")
     parser.add_argument("--resamples", type=int, default=10_000, help="table2: bootstrap resamples")
@@ -29,11 +30,19 @@ def main(argv: list[str] | None = None) -> int:
     if not col.runs:
         parser.error(f"no finished run (results.json) under {args.dir}")
     out = args.out or args.dir / "analysis"
+    bench = args.benchmark or sorted({r["benchmark"] for run in col.runs for r in run.rows()})[0]
+    if args.what == "figure4b":
+        from s1x.analysis.figures import figure4b
+
+        _, points = figure4b(col, out, bench, args.method, args.parallel)
+        for method, pts in points.items():
+            print(f"{bench} {method}: " + ", ".join(f"({x:.1f}, {y:.1f})" for x, y in pts))
+        print(f"wrote {out / f'figure4b_{bench}.png'} and its PDF")
+        return 0
     if args.what == "table2":
         table = table2(col, args.reference, args.method, args.resamples, seed=args.seed)
         paths = table.write(out, "table2")
     elif args.what == "table3":
-        bench = args.benchmark or sorted({r["benchmark"] for run in col.runs for r in run.rows()})[0]
         table = table3(col, bench, args.compute_unit)
         paths = table.write(out, f"table3_{bench}")
     else:

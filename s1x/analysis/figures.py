@@ -50,3 +50,48 @@ def figure1(col: Collection, out_dir: Path, method: str = "bf"):
     for ext in ("png", "pdf"):
         fig.savefig(out_dir / f"figure1.{ext}", dpi=150)
     return fig, points
+
+
+def figure4b_points(col: Collection, benchmark: str, sequential: str = "bf",
+                    parallel: str = "majority") -> dict[str, list[tuple[float, float]]]:
+    """{method: [(thinking tokens per question, accuracy %), ...]} for the two methods on one benchmark.
+
+    Each row's ``mean_thinking_tokens`` is the compute axis, so a parallel method
+    must report the thinking of all its samples per question (k samples of t
+    tokens: k * t), which puts both scaling modes on the same axis.
+    """
+    out: dict[str, list[tuple[float, float]]] = {}
+    for run in col.runs:
+        for method in (sequential, parallel):
+            for r in run.rows(benchmark, method):
+                out.setdefault(method, []).append((float(r["mean_thinking_tokens"]), 100 * float(r["accuracy"])))
+    for pts in out.values():
+        pts.sort()
+    return out
+
+
+def figure4b(col: Collection, out_dir: Path, benchmark: str, sequential: str = "bf", parallel: str = "majority"):
+    """Draw Figure 4b (sequential vs parallel scaling on one compute axis); write PNG and PDF."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    points = figure4b_points(col, benchmark, sequential, parallel)
+    if not points:
+        raise ValueError(f"no {sequential} or {parallel} rows on {benchmark}: nothing to plot")
+    fig, ax = plt.subplots(figsize=(4.8, 3.6))
+    for method, pts in sorted(points.items()):
+        kind = "sequential" if method == sequential else "parallel"
+        ax.plot([x for x, _ in pts], [y for _, y in pts], marker="o", label=f"{method} ({kind})")
+    ax.set_xscale("log")
+    ax.set_title(benchmark)
+    ax.set_xlabel("thinking tokens per question (log)")
+    ax.set_ylabel("accuracy (%)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for ext in ("png", "pdf"):
+        fig.savefig(out_dir / f"figure4b_{benchmark}.{ext}", dpi=150)
+    return fig, points
