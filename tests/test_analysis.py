@@ -121,13 +121,15 @@ def test_table2_cis_match_the_statistic_and_missing_cells_are_reported(multirun)
 def test_table3_from_runs(multirun):
     root, s1k, rnd, low = multirun
     t = table3(collect(root), "tiny-mixed", compute_unit=10)
-    (row,) = t.rows
-    assert row[0] == "bf" and row[4] == "4"
-    assert row[1] == "75%"  # one of four runs (max 97 > budget 96) broke its bound
-    assert row[3] == f"{100 * s1k.mean():.1f}"
-    runs = [RunPoint(30, low.mean(), 32, max_bound=32), RunPoint(60, s1k.mean(), 90, max_bound=96),
-            RunPoint(28, low.mean(), 32, max_bound=32), RunPoint(50, rnd.mean(), 97, max_bound=96)]
-    assert row[2] == f"{scaling(runs, 10):.2f}"
+    # One set A per method and model: the two fine-tuned selections are never pooled.
+    rows = {r[0]: r[1:] for r in t.rows}
+    assert set(rows) == {"bf (s1k)", "bf (1k-random)"}
+    s1k_runs = [RunPoint(30, low.mean(), 32, max_bound=32), RunPoint(60, s1k.mean(), 90, max_bound=96)]
+    rnd_runs = [RunPoint(28, low.mean(), 32, max_bound=32), RunPoint(50, rnd.mean(), 97, max_bound=96)]
+    assert rows["bf (s1k)"] == ["100%", f"{scaling(s1k_runs, 10):.2f}", f"{100 * s1k.mean():.1f}", "2"]
+    # The 1k-random model thought 97 tokens under a budget of 96 in one run: Control 50%.
+    assert rows["bf (1k-random)"] == ["50%", f"{scaling(rnd_runs, 10):.2f}", f"{100 * rnd.mean():.1f}", "2"]
+    assert f"{scaling(s1k_runs, 10):.2f}" == f"{100 * (s1k.mean() - low.mean()) / 3:.2f}"
 
 
 def test_cli_writes_tables_and_a_figure_whose_points_are_the_results(multirun, capsys):

@@ -271,4 +271,4 @@ def test_multirun_writes_tables_and_figures_from_its_run_dirs(default_run, cache
     # The same tables on demand, from the CLI.
     cli = subprocess.run([sys.executable, "-m", "s1x.analysis", "table3", str(sweep), "--benchmark", "tiny-choice"],
                          cwd=ROOT, capture_output=True, text=True)
-    assert cli.returncode == 0 and "| bf | 100% |" in cli.stdout, cli.stdout + cli.stderr
+    assert cli.returncode == 0 and "| bf (s1k) | 100% |" in cli.stdout, cli.stdout + cli.stderr

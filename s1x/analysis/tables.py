@@ -108,14 +108,26 @@ def method_points(run: Run, benchmark: str, method: str) -> list[RunPoint]:
             for r in run.rows(benchmark, method)]
 
 
+def _model_label(run: Run) -> str:
+    """What a run evaluated: its selection when it fine-tuned one, else the model path."""
+    if "sft" in run.results.get("stages", []) and run.selection:
+        return run.selection
+    return str(run.results.get("model_path") or run.path.name)
+
+
 def table3(col: Collection, benchmark: str, compute_unit: float = 1.0) -> Table:
-    """Control, Scaling (accuracy points per ``compute_unit`` thinking tokens), Performance, |A| per method."""
-    points: dict[str, list[RunPoint]] = {}
+    """Control, Scaling (accuracy points per ``compute_unit`` thinking tokens), Performance, |A| per method.
+
+    A set A is one method's runs of one model: runs of different fine-tuned models
+    are never pooled (a slope between two models is not test-time scaling).
+    """
+    points: dict[tuple[str, str], list[RunPoint]] = {}
     for run in col.runs:
         for method in sorted({r["method"] for r in run.rows(benchmark)}):
-            points.setdefault(method, []).extend(method_points(run, benchmark, method))
-    rows = [[m, f"{100 * control(p):.0f}%", f"{scaling(p, compute_unit):.2f}", f"{100 * performance(p):.1f}",
-             str(len(p))] for m, p in sorted(points.items())]
+            points.setdefault((method, _model_label(run)), []).extend(method_points(run, benchmark, method))
+    several = len({label for _, label in points}) > 1
+    rows = [[f"{m} ({label})" if several else m, f"{100 * control(p):.0f}%", f"{scaling(p, compute_unit):.2f}",
+             f"{100 * performance(p):.1f}", str(len(p))] for (m, label), p in sorted(points.items())]
     notes = [f"Benchmark {benchmark}. Scaling is in accuracy points per {compute_unit:g} thinking tokens "
              "(mean per question); Control checks each run's largest per-question thinking against its budget."]
     notes += [f"missing cell {path}: {why}" for path, why in col.missing]
