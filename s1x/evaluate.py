@@ -10,14 +10,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tqdm.auto import tqdm
 
 from s1x.formatting import THINK_END, generation_prompt
-from s1x.grading import grade
+from s1x.grading import grade_many
 from s1x.methods.budget_forcing import KIND_ANSWER, KIND_DELIM, BudgetForcingProcessor, ForcingTokens
 from s1x.records import BenchmarkQuestion, write_jsonl
 
-STAGE_VERSION = 1
+STAGE_VERSION = 2  # 2: math grader, graded in worker processes
+GRADE_WORKERS = 2  # processes grading math/integer answers (each killable at the timeout)
+GRADE_TIMEOUT_S = 5.0
 
 
 def _segments(tokenizer, token_ids: list[int], kinds: list[str]) -> list[dict]:
@@ -61,12 +62,16 @@ def run_budget(
 
     label = f"{method.name}-{budget}" if budget is not None else method.name
     completions = engine.generate(prompts, max_new, factory, temperature=method.temperature, seed=seed, desc=f"generate {label}")
+    all_segments = [_segments(tokenizer, c.token_ids, c.processor.rows[c.row].kinds) for c in completions]
+    # Grade only what follows thinking, so an "Answer:" written while thinking never counts.
+    answers = ["".join(s["text"] for s in segs if s["kind"] in (KIND_DELIM, KIND_ANSWER)) for segs in all_segments]
+    kinds = [q.grader for q in questions]
+    # math-verify can be slow on hostile text: those kinds grade in killable worker processes.
+    workers = GRADE_WORKERS if {"math", "integer"} & set(kinds) else 0
+    grades = grade_many(answers, [q.gold for q in questions], kinds, workers=workers, timeout_s=GRADE_TIMEOUT_S)
     samples = []
-    for q, prompt, c in tqdm(list(zip(questions, prompts_text, completions)), desc=f"grade {label}", leave=False, mininterval=1.0):
+    for q, prompt, c, segments, g in zip(questions, prompts_text, completions, all_segments, grades):
         row = c.processor.rows[c.row]
-        segments = _segments(tokenizer, c.token_ids, row.kinds)
-        # Grade only what follows thinking, so an "Answer:" written while thinking never counts.
-        g = grade("".join(s["text"] for s in segments if s["kind"] in (KIND_DELIM, KIND_ANSWER)), q.gold, q.grader)
         samples.append(
             {
                 "id": q.id,
@@ -88,6 +93,7 @@ def run_budget(
                 "gold": q.gold,
                 "grader": q.grader,
                 "correct": g.correct,
+                "grade_timed_out": g.timed_out,
                 "meta": q.meta,
             }
         )

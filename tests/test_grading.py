@@ -19,6 +19,15 @@ from s1x.grading import extract_answer, grade
         ("Answer: A", "B", "choice", False),
         ("Answer: Delta E", "E", "choice", False),  # no letter pulled out of a word
         ("no answer at all", "B", "choice", False),
+        ("The change is \\Delta E = 5 kJ. Answer: \\boxed{C}", "C", "choice", True),
+        ("Answer: \\Delta E", "E", "choice", False),
+        ("Answer: **B**", "B", "choice", True),
+        ("I think the answer is (D).", "D", "choice", True),
+        ("Answer: \\frac{3}{4}", "0.75", "math", True),
+        ("\\boxed{x^2+2x+1}", "(x+1)^2", "math", True),
+        ("Answer: 3\\sqrt{2}", "\\sqrt{18}", "math", True),
+        ("Answer: 4", "5", "math", False),
+        ("Answer: \\boxed{10}", "10", "integer", True),
     ],
 )
 def test_grade(prediction, gold, kind, correct):
@@ -31,5 +40,26 @@ def test_extract_takes_the_last_answer_and_bounds_input():
 
 
 def test_unknown_kind_is_an_error():
-    with pytest.raises(ValueError, match="exact, integer, choice"):
+    with pytest.raises(ValueError, match="exact, integer, choice, math"):
         grade("Answer: 1", "1", "fuzzy")
+
+
+def test_last_boxed_is_balanced_and_bounded():
+    from s1x.grading import last_boxed
+
+    assert last_boxed("a \\boxed{1} b \\boxed{\\frac{1}{2}} c") == "\\frac{1}{2}"
+    assert last_boxed("no box") is None
+    assert last_boxed("\\boxed{unclosed {") == "unclosed {"
+
+
+def test_grade_many_matches_grade_and_keeps_order():
+    from s1x.grading import grade_many
+
+    preds = ["Answer: 1", "Answer: \\frac{1}{2}", "Answer: B", "Answer: 7"]
+    golds = ["1", "0.5", "B", "8"]
+    kinds = ["integer", "math", "choice", "exact"]
+    many = grade_many(preds, golds, kinds, workers=2)
+    assert [g.correct for g in many] == [grade(p, g, k).correct for p, g, k in zip(preds, golds, kinds)]
+    assert [g.correct for g in many] == [True, True, True, False]
+    with pytest.raises(ValueError, match="fuzzy"):
+        grade_many(preds, golds, "fuzzy")

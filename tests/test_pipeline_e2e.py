@@ -166,6 +166,8 @@ def test_evaluate_only_an_existing_model_by_path(default_run, cache, tmp_path):
     row = res["results"][0]
     default_row = next(x for x in _results(run_dir)["results"] if x["benchmark"] == "tiny-choice" and x["budget"] == 96)
     assert row["accuracy"] == default_row["accuracy"]  # same model, same method: same answers
+    samples = [json.loads(x) for x in (tmp_path / "eval-only" / row["samples"]).read_text().splitlines()]
+    assert {s["grader"] for s in samples} == {"choice"} and {s["extracted"] for s in samples} <= set("ABCD") | {""}
 
 
 def test_method_none_thinks_unconstrained_and_matches_an_uncut_cap(default_run, cache, tmp_path):

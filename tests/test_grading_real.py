@@ -1,0 +1,50 @@
+"""The graders on the real MATH500, AIME24 and AIME25 files: gold against gold, and against another row's gold."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from s1x.grading import grade, grade_many
+
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "benchmarks"
+pytestmark = pytest.mark.skipif(not SHARED.exists(), reason="needs ../shared/data/benchmarks (real files)")
+
+
+def _golds(name: str) -> list[str]:
+    rows = [json.loads(line) for line in (SHARED / name).read_text().splitlines() if line.strip()]
+    return [str(r["answer"]) for r in rows]
+
+
+def _other_rows_gold(golds: list[str]) -> list[str]:
+    """For each row the next row's gold that differs from it as text and is not an equation
+    (``x=5`` against ``5`` is a correct answer, not a wrong one)."""
+    out = []
+    for i, g in enumerate(golds):
+        j = next(k % len(golds) for k in range(i + 1, i + len(golds))
+                 if golds[k % len(golds)].strip() != g.strip() and "=" not in golds[k % len(golds)])
+        out.append(golds[j])
+    return out
+
+
+@pytest.mark.parametrize("name, kind", [("math500.jsonl", "math"), ("aime24_nofigures.jsonl", "integer"),
+                                        ("aime25_nofigures.jsonl", "integer")])
+def test_gold_against_gold_is_all_correct_and_other_golds_all_wrong(name, kind):
+    golds = _golds(name)
+    assert len(golds) in (500, 30)
+    same = grade_many([f"Answer: {g}" for g in golds], golds, kind, workers=2)
+    assert sum(g.correct for g in same) == len(golds), [golds[i] for i, g in enumerate(same) if not g.correct]
+    other = grade_many([f"Answer: {g}" for g in _other_rows_gold(golds)], golds, kind, workers=2)
+    assert sum(g.correct for g in other) == 0, [(golds[i]) for i, g in enumerate(other) if g.correct]
+    # The same answers written the way models write them.
+    boxed = grade_many([f"so the result is $\\boxed{{{g}}}$." for g in golds], golds, kind, workers=2)
+    assert sum(g.correct for g in boxed) == len(golds)
+
+
+def test_aime_integers_and_math_equivalences():
+    assert grade("Answer: 025", "25", "integer").correct
+    assert grade("Final Answer: \\boxed{204}", "204", "integer").correct
+    assert grade("Answer: \\frac{1}{2}", "0.5", "math").correct
+    assert grade("Answer: \\left( 3, \\frac{\\pi}{2} \\right)", "\\left( 3, \\frac{\\pi}{2} \\right)", "math").correct
+    assert not grade("Answer: \\frac{1}{3}", "0.5", "math").correct
+    assert grade("Answer: \\text{(C)}", "\\text{(C)}", "math").correct
