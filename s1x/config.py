@@ -194,7 +194,9 @@ class BenchmarkConfig:
     path: Optional[str] = None
     hub_config: Optional[str] = None  # the dataset config name on the hub (GPQA: gpqa_diamond)
     split: str = "test"  # the split of a hub dataset or saved dataset dir
-    grader: str = "exact"  # exact | integer | choice
+    grader: str = "exact"  # exact | integer | choice | math
+    # Graders run besides `grader`; disagreements are reported per budget (disagreements.jsonl).
+    extra_graders: list[str] = field(default_factory=list)
     size: int = 200
     seed: int = 3
     choice: bool = False

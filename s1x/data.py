@@ -28,8 +28,12 @@ def rows_from(path: str, split: str = "train", config: str | None = None) -> lis
     else:
         try:
             ds = datasets.load_dataset(path, config, split=split)
-        except Exception as e:  # no network, gated dataset, wrong id: say which and why
-            raise RuntimeError(f"could not load dataset {path!r} (config {config!r}, split {split!r}): {e}") from e
+        except Exception as e:  # no network, gated dataset, wrong id: say which and what to do
+            hint = ""
+            if any(w in str(e).lower() for w in ("gated", "401", "403", "authenticated", "access")):
+                hint = (" The dataset is gated: accept its terms on the hub and run `huggingface-cli login`, "
+                        "or point the config at a local copy (kind=file, path=...).")
+            raise RuntimeError(f"could not load dataset {path!r} (config {config!r}, split {split!r}): {e}.{hint}") from e
     return list(ds)
 
 
@@ -39,17 +43,41 @@ def data_version(cfg) -> int | None:
     return tasks.WORLD_VERSION if cfg.kind == "tiny" else None
 
 
-def _public_benchmark(rows: list[dict], name: str, grader: str) -> list[BenchmarkQuestion]:
-    """Map MATH500/AIME (problem, answer) or GPQA (Question, Correct Answer) rows."""
+GPQA_INSTRUCTION = "Answer with the letter of the correct option."
+
+
+def gpqa_question(row: dict, qid: str, seed: int) -> tuple[str, str, dict]:
+    """A GPQA row as a four-option question: (text, gold letter, meta with the order used).
+
+    The correct answer and the three incorrect ones are shuffled with a seed
+    derived from the question id and ``seed``, so the order is the same on
+    every run and machine, differs between questions, and is recorded.
+    """
+    import numpy as np
+
+    options = [str(row["Correct Answer"]).strip()] + [str(row[f"Incorrect Answer {k}"]).strip() for k in (1, 2, 3)]
+    shuffle_seed = int(tasks.question_id(f"{seed}:{qid}"), 16) % (2**32)
+    order = [int(i) for i in np.random.default_rng(shuffle_seed).permutation(4)]
+    labels = "ABCD"
+    lines = [f"{labels[pos]}) {options[i]}" for pos, i in enumerate(order)]
+    gold = labels[order.index(0)]
+    text = f"{str(row['Question']).strip()}\n\n" + "\n".join(lines) + f"\n\n{GPQA_INSTRUCTION}"
+    return text, gold, {"choice_order": order, "shuffle_seed": shuffle_seed}
+
+
+def _public_benchmark(rows: list[dict], name: str, grader: str, seed: int = 0) -> list[BenchmarkQuestion]:
+    """Map MATH500/AIME (problem, answer) or GPQA (Question, Correct/Incorrect Answer 1-3) rows."""
     out = []
     for i, r in enumerate(rows):
+        qid = str(r.get("id", r.get("unique_id", r.get("Record ID", i))))
+        meta: dict = {}
         if "problem" in r:
             q, gold = r["problem"], str(r["answer"])
-        elif "Question" in r:  # GPQA: options are shuffled per question in the grading issue
-            q, gold = r["Question"], str(r["Correct Answer"])
+        elif "Question" in r:
+            q, gold, meta = gpqa_question(r, qid, seed)
         else:
             raise ValueError(f"benchmark {name}: row {i} has neither 'problem' nor 'Question': {sorted(r)}")
-        out.append(BenchmarkQuestion(id=str(r.get("id", r.get("unique_id", i))), question=q, gold=gold, grader=grader))
+        out.append(BenchmarkQuestion(id=qid, question=q, gold=gold, grader=grader, meta=meta))
     return out
 
 
@@ -65,6 +93,6 @@ def load_benchmark(cfg) -> list[BenchmarkQuestion]:
         ]
     if cfg.kind in ("hub", "file"):
         rows = rows_from(cfg.path, split=cfg.split, config=cfg.hub_config)
-        qs = _public_benchmark(rows, cfg.name, cfg.grader)
+        qs = _public_benchmark(rows, cfg.name, cfg.grader, cfg.seed)
         return qs[: cfg.size] if cfg.size else qs
     raise ValueError(f"benchmark.{cfg.name}.kind={cfg.kind!r} is not one of: tiny, hub, file")

@@ -70,7 +70,7 @@ def run_budget(
     workers = GRADE_WORKERS if {"math", "integer"} & set(kinds) else 0
     grades = grade_many(answers, [q.gold for q in questions], kinds, workers=workers, timeout_s=GRADE_TIMEOUT_S)
     samples = []
-    for q, prompt, c, segments, g in zip(questions, prompts_text, completions, all_segments, grades):
+    for q, prompt, c, segments, g, answer_text in zip(questions, prompts_text, completions, all_segments, grades, answers):
         row = c.processor.rows[c.row]
         samples.append(
             {
@@ -89,6 +89,7 @@ def run_budget(
                 "forced_end": row.forced_end,
                 "ignores_used": row.ignores_used,
                 "within_budget": None if budget is None else row.thinking_tokens <= budget,
+                "answer_text": answer_text,
                 "extracted": g.extracted,
                 "gold": q.gold,
                 "grader": q.grader,
@@ -120,9 +121,28 @@ def summarize(samples: list[dict], benchmark: str, method: str, budget: int | No
     }
 
 
-def evaluate_benchmark(engine, tokenizer, questions: list[BenchmarkQuestion], benchmark: str, method, seed: int, out_dir: Path) -> list[dict]:
+def cross_grade(samples: list[dict], extra_graders: list[str]) -> list[dict]:
+    """Grade every sample again with each of ``extra_graders``; record all verdicts under
+    ``grades`` and return the samples on which the graders disagree (the disagreement report)."""
+    if not extra_graders:
+        return []
+    answers = [s["answer_text"] for s in samples]
+    verdicts = {k: grade_many(answers, [s["gold"] for s in samples], k, workers=GRADE_WORKERS,
+                              timeout_s=GRADE_TIMEOUT_S) for k in extra_graders}
+    report = []
+    for i, s in enumerate(samples):
+        s["grades"] = {s["grader"]: s["correct"], **{k: v[i].correct for k, v in verdicts.items()}}
+        if len(set(s["grades"].values())) > 1:
+            report.append({"id": s["id"], "gold": s["gold"], "extracted": s["extracted"], "grades": s["grades"]})
+    return report
+
+
+def evaluate_benchmark(engine, tokenizer, questions: list[BenchmarkQuestion], benchmark: str, method, seed: int,
+                       out_dir: Path, extra_graders: list[str] = ()) -> list[dict]:
     """Evaluate ``method`` on one benchmark at each of its budgets; write samples under ``out_dir``.
 
+    With ``extra_graders``, every sample is also graded by those graders and each
+    budget's dir gets ``disagreements.jsonl`` (questions the graders judge differently).
     Returns results rows whose ``samples`` path is relative to ``out_dir``.
     """
     tokens = ForcingTokens.from_tokenizer(tokenizer, THINK_END, method.answer_prefix, method.ignore_str)
@@ -133,6 +153,11 @@ def evaluate_benchmark(engine, tokenizer, questions: list[BenchmarkQuestion], be
         samples = run_budget(engine, tokenizer, questions, prompts_text, prompts, tokens, method, budget, seed)
         rel = Path(f"{method.name}-{budget}" if budget is not None else method.name) / "samples.jsonl"
         (out_dir / rel.parent).mkdir(parents=True, exist_ok=True)
+        disagreements = cross_grade(samples, list(extra_graders))
         write_jsonl(out_dir / rel, samples)
-        rows.append(summarize(samples, benchmark, method.name, budget, str(rel)))
+        row = summarize(samples, benchmark, method.name, budget, str(rel))
+        if extra_graders:
+            write_jsonl(out_dir / rel.parent / "disagreements.jsonl", disagreements)
+            row["grader_disagreements"] = len(disagreements)
+        rows.append(row)
     return rows

@@ -322,7 +322,8 @@ def run(cfg, out_dir: str | Path) -> dict:
                     engine = HFEngine(model_path, load_tokenizer(model_path), cfg.engine.batch_size,
                                       cfg.engine.device, cfg.engine.dtype)
                 questions = load_benchmark(bcfg)
-                bench_rows = evaluate_mod.evaluate_benchmark(engine, engine.tokenizer, questions, name, cfg.method, cfg.seed, tmp)
+                bench_rows = evaluate_mod.evaluate_benchmark(engine, engine.tokenizer, questions, name, cfg.method, cfg.seed, tmp,
+                                                         list(bcfg.extra_graders))
                 write_json(tmp / "rows.json", bench_rows)
                 return {"n_questions": len(questions)}
 

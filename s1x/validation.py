@@ -72,6 +72,8 @@ def validate(cfg) -> None:
     _check(len(cfg.benchmark) > 0, "benchmark", [], "select at least one, e.g. benchmark=[tiny-mixed]")
     for name, b in cfg.benchmark.items():
         _check(b.grader in KINDS, f"benchmark.{name}.grader", b.grader, f"must be one of {list(KINDS)}")
+        for k in b.extra_graders:
+            _check(k in KINDS, f"benchmark.{name}.extra_graders", list(b.extra_graders), f"each must be one of {list(KINDS)}")
     _check(cfg.engine.batch_size > 0, "engine.batch_size", cfg.engine.batch_size, "must be positive")
     _check(cfg.engine.name == "hf", "engine.name", cfg.engine.name, "only 'hf' exists so far")
     model = cfg.model

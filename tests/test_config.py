@@ -98,6 +98,7 @@ def test_misspelled_key_and_wrong_type_fail_at_compose():
         (["model.pretrain.checkpoints=[300]"], "pool.featurize.probes[1].model"),
         (["pool=file"], "pool.path"),
         (["pool.featurize.attempt_grader=fuzzy"], "pool.featurize.attempt_grader"),
+        (["benchmark.tiny-mixed.extra_graders=[fuzzy]"], "benchmark.tiny-mixed.extra_graders"),
     ],
 )
 def test_invalid_values_name_the_key(overrides, key):

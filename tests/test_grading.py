@@ -63,3 +63,16 @@ def test_grade_many_matches_grade_and_keeps_order():
     assert [g.correct for g in many] == [True, True, True, False]
     with pytest.raises(ValueError, match="fuzzy"):
         grade_many(preds, golds, "fuzzy")
+
+
+def test_cross_grading_reports_disagreements():
+    from s1x.evaluate import cross_grade
+
+    samples = [{"id": "a", "answer_text": "Answer: \\frac{1}{2}", "gold": "0.5", "grader": "exact", "correct": False,
+                "extracted": "\\frac{1}{2}"},
+               {"id": "b", "answer_text": "Answer: 3", "gold": "3", "grader": "exact", "correct": True, "extracted": "3"}]
+    report = cross_grade(samples, ["math", "integer"])
+    assert samples[0]["grades"] == {"exact": False, "math": True, "integer": True}
+    assert samples[1]["grades"] == {"exact": True, "math": True, "integer": True}
+    assert [r["id"] for r in report] == ["a"]
+    assert cross_grade(samples, []) == []

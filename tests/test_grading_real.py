@@ -8,7 +8,7 @@ import pytest
 from s1x.grading import grade, grade_many
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "benchmarks"
-pytestmark = pytest.mark.skipif(not SHARED.exists(), reason="needs ../shared/data/benchmarks (real files)")
+needs_shared = pytest.mark.skipif(not SHARED.exists(), reason="needs ../shared/data/benchmarks (real files)")
 
 
 def _golds(name: str) -> list[str]:
@@ -27,6 +27,7 @@ def _other_rows_gold(golds: list[str]) -> list[str]:
     return out
 
 
+@needs_shared
 @pytest.mark.parametrize("name, kind", [("math500.jsonl", "math"), ("aime24_nofigures.jsonl", "integer"),
                                         ("aime25_nofigures.jsonl", "integer")])
 def test_gold_against_gold_is_all_correct_and_other_golds_all_wrong(name, kind):
@@ -48,3 +49,41 @@ def test_aime_integers_and_math_equivalences():
     assert grade("Answer: \\left( 3, \\frac{\\pi}{2} \\right)", "\\left( 3, \\frac{\\pi}{2} \\right)", "math").correct
     assert not grade("Answer: \\frac{1}{3}", "0.5", "math").correct
     assert grade("Answer: \\text{(C)}", "\\text{(C)}", "math").correct
+
+
+def test_gpqa_rows_become_shuffled_four_option_questions_with_a_recorded_order(monkeypatch):
+    import datasets
+
+    from s1x.data import GPQA_INSTRUCTION, load_benchmark
+    from conftest import compose_config
+
+    rows = [{"Record ID": f"rec{i}", "Question": f"Which particle is {i}?", "Correct Answer": f"right {i}",
+             "Incorrect Answer 1": f"wrong a{i}", "Incorrect Answer 2": f"wrong b{i}", "Incorrect Answer 3": f"wrong c{i}"}
+            for i in range(40)]
+    monkeypatch.setattr(datasets, "load_dataset", lambda *a, **k: datasets.Dataset.from_list(rows))
+    cfg = compose_config(["setting=paper"]).benchmark.gpqa_diamond
+    qs = load_benchmark(cfg)
+    assert [q.question for q in qs] == [q.question for q in load_benchmark(cfg)]  # deterministic
+    golds = [q.gold for q in qs]
+    assert set(golds) == set("ABCD")  # the right answer moves between questions
+    for q, r in zip(qs, rows):
+        assert q.id == r["Record ID"] and q.question.endswith(GPQA_INSTRUCTION)
+        assert f"{q.gold}) {r['Correct Answer']}" in q.question
+        assert sorted(q.meta["choice_order"]) == [0, 1, 2, 3] and "shuffle_seed" in q.meta
+        assert grade(f"Answer: {q.gold}", q.gold, "choice").correct
+    # Another seed, another order.
+    cfg.seed = 1
+    assert [q.gold for q in load_benchmark(cfg)] != golds
+
+
+def test_gated_dataset_error_says_what_to_do(monkeypatch):
+    import datasets
+
+    from s1x.data import rows_from
+
+    def gated(*a, **k):
+        raise RuntimeError("Dataset 'Idavidrein/gpqa' is a gated dataset on the Hub. You must be authenticated")
+
+    monkeypatch.setattr(datasets, "load_dataset", gated)
+    with pytest.raises(RuntimeError, match="huggingface-cli login"):
+        rows_from("Idavidrein/gpqa", split="train", config="gpqa_diamond")

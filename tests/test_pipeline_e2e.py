@@ -158,8 +158,8 @@ def test_sigkill_during_sft_leaves_no_complete_entry_and_rerun_matches(default_r
 def test_evaluate_only_an_existing_model_by_path(default_run, cache, tmp_path):
     run_dir, _ = default_run
     ckpt = json.loads((run_dir / "checkpoint.json").read_text())["path"]
-    r = run_cli(["stages=[evaluate]", f"model={ckpt}", "benchmark=[tiny-choice]", "method.budgets=[96]"],
-                cache, tmp_path / "eval-only")
+    r = run_cli(["stages=[evaluate]", f"model={ckpt}", "benchmark=[tiny-choice]", "method.budgets=[96]",
+                 "benchmark.tiny-choice.extra_graders=[exact]"], cache, tmp_path / "eval-only")
     assert r.returncode == 0, r.stderr[-3000:]
     res = _results(tmp_path / "eval-only")
     assert set(res["cached"]) == {"evaluate"} and res["model_path"] == ckpt
@@ -168,6 +168,10 @@ def test_evaluate_only_an_existing_model_by_path(default_run, cache, tmp_path):
     assert row["accuracy"] == default_row["accuracy"]  # same model, same method: same answers
     samples = [json.loads(x) for x in (tmp_path / "eval-only" / row["samples"]).read_text().splitlines()]
     assert {s["grader"] for s in samples} == {"choice"} and {s["extracted"] for s in samples} <= set("ABCD") | {""}
+    # The extra grader's verdicts and the disagreement report.
+    assert all(set(s["grades"]) == {"choice", "exact"} for s in samples)
+    report = (tmp_path / "eval-only" / row["samples"]).parent / "disagreements.jsonl"
+    assert report.exists() and len(report.read_text().splitlines()) == row["grader_disagreements"]
 
 
 def test_method_none_thinks_unconstrained_and_matches_an_uncut_cap(default_run, cache, tmp_path):

@@ -1,0 +1,64 @@
+"""An LLM judge for answers rule-based graders cannot compare (PAPER.md 5: the authors used an
+LLM to extract and compare math answers), through any engine.
+
+The protocol: show the judge the question, the reference answer and the
+model's final answer, ask whether they are equivalent, and read a Yes/No
+verdict (the last "Yes" or "No" in its reply). A reply with neither verdict
+is asked again with sampling; if it never gives one, the answer is graded
+wrong and marked ``undecided``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Callable, Sequence
+
+from s1x.grading import MAX_ANSWER_CHARS, extract_answer
+
+Complete = Callable[[Sequence[str], float, int], list[str]]
+_VERDICT = re.compile(r"\b(yes|no)\b", re.IGNORECASE)
+
+
+def judge_prompt(question: str, gold: str, answer: str) -> str:
+    """The judge's prompt for one answer."""
+    return (
+        "You are checking a student's final answer against the reference answer of a math problem.\n"
+        "Say Yes if the two answers are mathematically equivalent (the same value, set, expression "
+        "or choice, possibly written differently), otherwise say No. Do not solve the problem again.\n\n"
+        f"Problem:\n{question[:4000]}\n\nReference answer: {gold[:2000]}\n"
+        f"Student's final answer: {answer[:2000]}\n\nAre they equivalent? Reply with Yes or No."
+    )
+
+
+def parse_verdict(reply: str) -> bool | None:
+    """True for Yes, False for No (the last one in the reply wins), None for neither."""
+    found = _VERDICT.findall(reply[-MAX_ANSWER_CHARS:])
+    return None if not found else found[-1].lower() == "yes"
+
+
+@dataclass(frozen=True)
+class JudgeGrade:
+    correct: bool
+    extracted: str
+    undecided: bool
+    reply: str
+
+
+def judge_grade_many(questions: Sequence[str], predictions: Sequence[str], golds: Sequence[str], complete: Complete,
+                     retries: int = 1, seed: int = 0) -> list[JudgeGrade]:
+    """Judge every prediction (its extracted final answer) against its gold answer."""
+    answers = [extract_answer(p) for p in predictions]
+    verdicts: list[bool | None] = [None] * len(answers)
+    replies = [""] * len(answers)
+    todo = list(range(len(answers)))
+    for attempt in range(retries + 1):
+        if not todo:
+            break
+        out = complete([judge_prompt(questions[i], golds[i], answers[i]) for i in todo],
+                       0.0 if attempt == 0 else 0.7, seed + attempt)
+        for i, reply in zip(todo, out):
+            replies[i] = reply
+            verdicts[i] = parse_verdict(reply)
+        todo = [i for i in todo if verdicts[i] is None]
+    return [JudgeGrade(bool(v), a, v is None, r[-500:]) for v, a, r in zip(verdicts, answers, replies)]
