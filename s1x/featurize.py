@@ -19,7 +19,7 @@ from __future__ import annotations
 from typing import Callable, Sequence
 
 from s1x.formatting import THINK_START, generation_prompt
-from s1x.grading import grade
+from s1x.grading import grade_many
 from s1x.quality import quality_flags
 from s1x.records import PoolProblem
 
@@ -49,37 +49,35 @@ def run_probe(engine, tokenizer, problems: list[PoolProblem], style: str, grader
     prompts = [tokenizer(probe_prompt(tokenizer, p.question, style), add_special_tokens=False)["input_ids"]
                for p in problems]
     completions = engine.generate(prompts, max_new_tokens=max_new_tokens, desc="probe")
-    out = {}
-    for p, c in zip(problems, completions):
-        text = tokenizer.decode(c.token_ids)
-        g = grade(text, p.answer, grader)
-        out[p.id] = {"correct": g.correct, "extracted": g.extracted}
-    return out
+    texts = [tokenizer.decode(c.token_ids) for c in completions]
+    grades = grade_many(texts, [p.answer for p in problems], grader,
+                        workers=2 if grader in ("math", "integer") else 0)
+    return {p.id: {"correct": g.correct, "extracted": g.extracted} for p, g in zip(problems, grades)}
 
 
 def featurize(
     problems: list[PoolProblem],
     tokenizer,
-    probe_answers: dict[str, dict[str, dict]],
     attempt_grader: str,
     classify: Callable[[dict[str, str]], dict[str, str]] | None = None,
 ) -> dict[str, dict]:
-    """Features of every problem, by id (see the module docstring for each field).
+    """Features of every problem, by id (see the module docstring for each field; probe
+    correctness comes from the probe stages and is attached at selection).
 
-    ``probe_answers`` maps probe name -> problem id -> ``{"correct": bool}``;
     ``classify`` maps ``{id: question}`` to ``{id: domain}`` for the problems
     that carry no domain of their own (None: they stay ``unknown``).
     """
     lengths = trace_lengths([p.trace for p in problems], tokenizer)
     unlabeled = {p.id: p.question for p in problems if not p.domain}
     domains = classify(unlabeled) if (classify is not None and unlabeled) else {}
+    attempts = grade_many([p.attempt for p in problems], [p.answer for p in problems], attempt_grader,
+                          workers=2 if attempt_grader in ("math", "integer") else 0)
     out = {}
-    for p, n in zip(problems, lengths):
+    for p, n, g in zip(problems, lengths, attempts):
         out[p.id] = {
             "trace_tokens": n,
             "quality": quality_flags(p.question, p.trace, p.attempt, p.source),
-            "probes": {name: bool(ans[p.id]["correct"]) for name, ans in probe_answers.items()},
-            "attempt_correct": grade(p.attempt, p.answer, attempt_grader).correct if p.attempt else False,
+            "attempt_correct": bool(p.attempt) and g.correct,
             "domain": p.domain or domains.get(p.id, "unknown"),
         }
     return out

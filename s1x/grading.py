@@ -23,7 +23,6 @@ that overruns its time limit (that answer is graded wrong, ``timed_out``).
 from __future__ import annotations
 
 import multiprocessing as mp
-import queue
 import re
 import time
 from dataclasses import dataclass
@@ -119,9 +118,14 @@ def grade(prediction: str, gold: str, kind: str) -> Grade:
 # --- grading many answers in worker processes, with hard time limits --------------------
 
 
-def _worker(tasks, results) -> None:
+def _worker(conn) -> None:
+    """Grade the tasks sent over ``conn`` one by one; each worker has its own pipe, so killing
+    one mid-write can only break the pipe that is thrown away with it."""
     while True:
-        item = tasks.get()
+        try:
+            item = conn.recv()
+        except EOFError:
+            return
         if item is None:
             return
         i, prediction, gold, kind = item
@@ -129,7 +133,7 @@ def _worker(tasks, results) -> None:
             g = grade(prediction, gold, kind)
         except Exception:  # a parser error on hostile text grades as wrong, never crashes the run
             g = Grade(False, extract_answer(prediction))
-        results.put((i, g))
+        conn.send((i, g))
 
 
 def grade_many(predictions: Sequence[str], golds: Sequence[str], kinds: Sequence[str] | str, workers: int = 2,
@@ -139,6 +143,8 @@ def grade_many(predictions: Sequence[str], golds: Sequence[str], kinds: Sequence
 
     ``workers=0`` grades in this process (no hard limit; for debugging).
     """
+    from multiprocessing.connection import wait
+
     n = len(predictions)
     kinds = [kinds] * n if isinstance(kinds, str) else list(kinds)
     if not (len(golds) == len(kinds) == n):
@@ -152,55 +158,62 @@ def grade_many(predictions: Sequence[str], golds: Sequence[str], kinds: Sequence
         import math_verify  # noqa: F401 - imported once here, inherited by forked workers
 
     ctx = mp.get_context("fork")
-    results: mp.Queue = ctx.Queue()
     out: list[Grade | None] = [None] * n
     pending = list(range(n))[::-1]
-    slots: list[dict] = []
 
-    def start_worker() -> dict:
-        tasks = ctx.Queue()
-        proc = ctx.Process(target=_worker, args=(tasks, results), daemon=True)
+    def start() -> dict:
+        parent, child = ctx.Pipe()
+        proc = ctx.Process(target=_worker, args=(child,), daemon=True)
         proc.start()
-        return {"proc": proc, "tasks": tasks, "task": None, "since": 0.0}
+        child.close()
+        return {"proc": proc, "conn": parent, "task": None, "since": 0.0}
 
-    def feed(slot: dict) -> None:
-        if pending:
-            i = pending.pop()
-            slot["task"], slot["since"] = i, time.monotonic()
-            slot["tasks"].put((i, predictions[i], golds[i], kinds[i]))
+    def feed(w: dict) -> None:
+        w["task"] = pending.pop() if pending else None
+        if w["task"] is not None:
+            i = w["task"]
+            w["since"] = time.monotonic()
+            w["conn"].send((i, predictions[i], golds[i], kinds[i]))
+
+    def stop(w: dict, kill: bool) -> None:
+        if kill:
+            w["proc"].kill()
         else:
-            slot["task"] = None
-
-    slots = [start_worker() for _ in range(min(workers, n))]
-    for s in slots:
-        feed(s)
-    done = 0
-    try:
-        while done < n:
             try:
-                i, g = results.get(timeout=0.05)
-            except queue.Empty:
-                i = None
-            if i is not None and out[i] is None:  # a late result of a killed worker is dropped
+                w["conn"].send(None)
+            except (BrokenPipeError, OSError):
+                pass
+        w["proc"].join(timeout=1)
+        if w["proc"].is_alive():
+            w["proc"].kill()
+            w["proc"].join()
+        w["conn"].close()
+
+    pool = [start() for _ in range(min(workers, n))]
+    for w in pool:
+        feed(w)
+    try:
+        while any(w["task"] is not None for w in pool):
+            busy = {w["conn"]: w for w in pool if w["task"] is not None}
+            for conn in wait(list(busy), timeout=0.05):
+                w = busy[conn]
+                try:
+                    i, g = conn.recv()
+                except (EOFError, OSError):  # the worker died (not a timeout): its answer is graded wrong
+                    i, g = w["task"], Grade(False, extract_answer(predictions[w["task"]])[:200])
+                    stop(w, kill=True)
+                    pool[pool.index(w)] = w = start()
                 out[i] = g
-                done += 1
-                feed(next(s for s in slots if s["task"] == i))
+                feed(w)
             now = time.monotonic()
-            for k, s in enumerate(slots):
-                if s["task"] is not None and now - s["since"] > timeout_s and out[s["task"]] is None:
-                    i = s["task"]
-                    s["proc"].kill()
-                    s["proc"].join()
+            for k, w in enumerate(pool):
+                if w["task"] is not None and now - w["since"] > timeout_s:
+                    i = w["task"]
+                    stop(w, kill=True)
                     out[i] = Grade(False, extract_answer(predictions[i])[:200], timed_out=True)
-                    done += 1
-                    slots[k] = start_worker()
-                    feed(slots[k])
+                    pool[k] = start()
+                    feed(pool[k])
     finally:
-        for s in slots:
-            if s["proc"].is_alive():
-                s["tasks"].put(None)
-        for s in slots:
-            s["proc"].join(timeout=1)
-            if s["proc"].is_alive():
-                s["proc"].kill()
+        for w in pool:
+            stop(w, kill=False)
     return out  # type: ignore[return-value]

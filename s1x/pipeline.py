@@ -133,8 +133,10 @@ def _probes_needed(cfg) -> bool:
 
 
 def _benchmark_identities(cfg) -> dict:
-    """What decontamination compares against: every configured benchmark's config and data version."""
-    return {name: {"spec": _plain(b), "data": data_version(b)} for name, b in cfg.benchmark.items()}
+    """What decontamination compares against: every configured benchmark's questions (the config
+    fields that choose them, not how they are graded) and data version."""
+    keep = ("kind", "path", "hub_config", "split", "size", "seed", "choice", "min_items", "max_items")
+    return {name: {"spec": {k: b[k] for k in keep}, "data": data_version(b)} for name, b in cfg.benchmark.items()}
 
 
 def _select(pool: list[PoolProblem], sel_cfg, benchmarks: dict[str, list[str]]) -> tuple[list[PoolProblem], dict]:
@@ -150,7 +152,8 @@ def _select(pool: list[PoolProblem], sel_cfg, benchmarks: dict[str, list[str]]) 
         options.update(kept=kept, weight_pool=pool)
     chosen = strategy(candidates, **options)
     stats = selection_stats(chosen, funnel, name, sel_cfg.seed, filters)
-    stats["ids_hash"] = stable_hash([p.id for p in chosen])
+    # What SFT trains on, not only which ids: s1K and s1K-1.1 share questions but not traces.
+    stats["ids_hash"] = stable_hash([(p.id, p.question, p.trace, p.attempt) for p in chosen])
     return chosen, stats
 
 
@@ -184,7 +187,7 @@ def _selection(cfg, run_: "_Run", tokenizer, tok_id: str, spec: dict, build: boo
         pool = load_pool(cfg.pool)
         classify = _classifier(cfg, run_) if fcfg.classifier.model else None
         feat_tok = tokenizer if fcfg.tokenizer is None else load_tokenizer(fcfg.tokenizer)
-        feats = featurize(pool, feat_tok, {}, fcfg.attempt_grader, classify)
+        feats = featurize(pool, feat_tok, fcfg.attempt_grader, classify)
         for p in pool:
             p.features.update(feats[p.id])
             p.domain = feats[p.id]["domain"]
@@ -204,7 +207,8 @@ def _selection(cfg, run_: "_Run", tokenizer, tok_id: str, spec: dict, build: boo
                 identity = f"{_pretrain_key(cfg, run_, tok_id)}@{step}"
             else:
                 identity = _model_identity(pr.model)
-            probe_spec = {"probe": _plain(pr), "model": identity}
+            probe_spec = {"probe": _plain(pr), "model": identity,
+                          "engine": {"device": cfg.engine.device, "dtype": cfg.engine.dtype}}
             key = run_.cache.key("probe", PROBE_VERSION, probe_spec, {"features": feats.key})
 
             def build_probe(tmp: Path, pr=pr) -> dict:
@@ -232,7 +236,8 @@ def _selection(cfg, run_: "_Run", tokenizer, tok_id: str, spec: dict, build: boo
             answers = json.loads((entry.path / "answers.json").read_text())
             for p in pool:
                 p.features.setdefault("probes", {})[name] = answers[p.id]["correct"]
-        benchmarks = {name: [q.question for q in load_benchmark(b)] for name, b in cfg.benchmark.items()}
+        benchmarks = ({name: [q.question for q in load_benchmark(b)] for name, b in cfg.benchmark.items()}
+                      if "decontaminate" in cfg.selection.filters else {})
         chosen, stats = _select(pool, cfg.selection, benchmarks)
         write_jsonl(tmp / "selection.jsonl", chosen)
         write_json(tmp / "selection_stats.json", stats)
@@ -247,13 +252,17 @@ def _classifier(cfg, run_: "_Run"):
     from s1x.engines.hf import HFEngine
 
     c = cfg.pool.featurize.classifier
-    tok = load_tokenizer(c.model)
-    engine = HFEngine(c.model, tok, c.batch_size, cfg.engine.device, cfg.engine.dtype)
     answers = Path(run_.cache.root) / "classify" / f"{stable_hash({'model': _model_identity(c.model)})}.jsonl"
     answers.parent.mkdir(parents=True, exist_ok=True)
-    complete = text_completer(engine, tok, c.max_new_tokens)
-    return lambda questions: classify_domains(questions, complete, retries=c.retries, answers_path=answers,
-                                              batch_size=c.batch_size)
+
+    def classify(questions: dict[str, str]) -> dict[str, str]:
+        # The model (a 32B engine in the paper's configs) loads only when a question lacks a domain.
+        tok = load_tokenizer(c.model)
+        engine = HFEngine(c.model, tok, c.batch_size, cfg.engine.device, cfg.engine.dtype)
+        complete = text_completer(engine, tok, c.max_new_tokens)
+        return classify_domains(questions, complete, retries=c.retries, answers_path=answers, batch_size=c.batch_size)
+
+    return classify
 
 
 def run(cfg, out_dir: str | Path) -> dict:
@@ -275,8 +284,9 @@ def run(cfg, out_dir: str | Path) -> dict:
     selection_hash = None
     base = None  # (path, cache key) of the base model, built once when first needed
     if "select" in stages or "sft" in stages:
+        decon = "decontaminate" in cfg.selection.filters
         spec = {"pool": _plain(cfg.pool), "selection": _plain(cfg.selection), "data": data_version(cfg.pool),
-                "decontaminate": _benchmark_identities(cfg)}
+                "decontaminate": _benchmark_identities(cfg) if decon else None}
         sel, base = _selection(cfg, run_, tokenizer, tok_id, spec, build="select" in stages)
         for name in ("selection.jsonl", "selection_stats.json"):
             shutil.copy2(sel.path / name, out_dir / name)

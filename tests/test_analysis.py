@@ -160,3 +160,15 @@ def test_figure4b_puts_sequential_and_parallel_on_one_axis(tmp_path):
     assert plotted == {"bf (sequential)": points["bf"], "majority (parallel)": points["majority"]}
     assert analysis_main(["figure4b", str(tmp_path), "--out", str(tmp_path / "cli")]) == 0
     assert (tmp_path / "cli" / "figure4b_tiny-mixed.png").exists()
+
+
+def test_table3_never_pools_two_models_and_skips_rows_without_compute(tmp_path):
+    for i, model in enumerate(["/cache/sft/aaaaaaaa11111111", "/cache/sft/bbbbbbbb22222222"]):
+        _write_run(tmp_path / str(i), "s1k", {("b", "bf", 32, 30.0, 32): [1, 0], ("b", "bf", 96, 60.0, 90): [1, 1]})
+        res = json.loads((tmp_path / str(i) / "results.json").read_text())
+        res["model_path"] = model  # same selection, two trainings (e.g. two seeds)
+        (tmp_path / str(i) / "results.json").write_text(json.dumps(res))
+    _write_run(tmp_path / "imported", "x", {("b", "imported", None, None, None): [1, 0]}, stages=("evaluate",))
+    t = table3(collect(tmp_path), "b")
+    assert [r[0] for r in t.rows] == ["bf (s1k@11111111)", "bf (s1k@22222222)"]
+    assert all(r[4] == "2" for r in t.rows)

@@ -70,7 +70,7 @@ def test_local_files_load_like_the_hub(tmp_path, monkeypatch, fmt):
     tok = build_tokenizer()
     picked = []
     for pool in (from_file, from_hub):
-        feats = featurize(pool, tok, {}, "exact")
+        feats = featurize(pool, tok, "exact")
         for p in pool:
             p.features.update(feats[p.id])
         _, candidates, funnel = curate(pool, ["dedup", "decontaminate", "quality"], {"b": ["Problem 3: compute 3 + 0."]})

@@ -105,14 +105,22 @@ def method_points(run: Run, benchmark: str, method: str) -> list[RunPoint]:
     """The runs of one method on one benchmark as metric points (one per budget)."""
     return [RunPoint(compute=r["mean_thinking_tokens"], accuracy=r["accuracy"], max_compute=r["max_thinking_tokens"],
                      max_bound=float(r["budget"]) if r["budget"] is not None else float("inf"))
-            for r in run.rows(benchmark, method)]
+            for r in run.rows(benchmark, method)
+            if r.get("mean_thinking_tokens") is not None and r.get("max_thinking_tokens") is not None]
 
 
-def _model_label(run: Run) -> str:
-    """What a run evaluated: its selection when it fine-tuned one, else the model path."""
-    if "sft" in run.results.get("stages", []) and run.selection:
-        return run.selection
-    return str(run.results.get("model_path") or run.path.name)
+def _model_labels(runs: list[Run]) -> dict[str, str]:
+    """A display name per evaluated model (a fine-tuned checkpoint is one path in the stage
+    cache): its selection, suffixed with the end of the path when one selection trained several."""
+    name = {}
+    for run in runs:
+        model = str(run.results.get("model_path") or run.path)
+        fine_tuned = "sft" in run.results.get("stages", []) and run.selection
+        name[model] = run.selection if fine_tuned else model
+    count: dict[str, int] = {}
+    for label in name.values():
+        count[label] = count.get(label, 0) + 1
+    return {m: (f"{label}@{m[-8:]}" if count[label] > 1 else label) for m, label in name.items()}
 
 
 def table3(col: Collection, benchmark: str, compute_unit: float = 1.0) -> Table:
@@ -121,10 +129,14 @@ def table3(col: Collection, benchmark: str, compute_unit: float = 1.0) -> Table:
     A set A is one method's runs of one model: runs of different fine-tuned models
     are never pooled (a slope between two models is not test-time scaling).
     """
+    labels = _model_labels(col.runs)
     points: dict[tuple[str, str], list[RunPoint]] = {}
     for run in col.runs:
+        model = str(run.results.get("model_path") or run.path)
         for method in sorted({r["method"] for r in run.rows(benchmark)}):
-            points.setdefault((method, _model_label(run)), []).extend(method_points(run, benchmark, method))
+            pts = method_points(run, benchmark, method)
+            if pts:  # rows without thinking counts (e.g. imported lm-eval logs) have no compute axis
+                points.setdefault((method, labels[model]), []).extend(pts)
     several = len({label for _, label in points}) > 1
     rows = [[f"{m} ({label})" if several else m, f"{100 * control(p):.0f}%", f"{scaling(p, compute_unit):.2f}",
              f"{100 * performance(p):.1f}", str(len(p))] for (m, label), p in sorted(points.items())]
