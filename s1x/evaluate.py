@@ -17,7 +17,6 @@ from s1x.methods.budget_forcing import KIND_ANSWER, KIND_DELIM, BudgetForcingPro
 from s1x.records import BenchmarkQuestion, write_jsonl
 
 STAGE_VERSION = 2  # 2: math grader, graded in worker processes
-GRADE_WORKERS = 2  # processes grading math/integer answers (each killable at the timeout)
 GRADE_TIMEOUT_S = 5.0
 
 
@@ -65,10 +64,8 @@ def run_budget(
     all_segments = [_segments(tokenizer, c.token_ids, c.processor.rows[c.row].kinds) for c in completions]
     # Grade only what follows thinking, so an "Answer:" written while thinking never counts.
     answers = ["".join(s["text"] for s in segs if s["kind"] in (KIND_DELIM, KIND_ANSWER)) for segs in all_segments]
-    kinds = [q.grader for q in questions]
-    # math-verify can be slow on hostile text: those kinds grade in killable worker processes.
-    workers = GRADE_WORKERS if {"math", "integer"} & set(kinds) else 0
-    grades = grade_many(answers, [q.gold for q in questions], kinds, workers=workers, timeout_s=GRADE_TIMEOUT_S)
+    # math/integer answers grade in killable worker processes (grade_many decides).
+    grades = grade_many(answers, [q.gold for q in questions], [q.grader for q in questions], timeout_s=GRADE_TIMEOUT_S)
     samples = []
     for q, prompt, c, segments, g, answer_text in zip(questions, prompts_text, completions, all_segments, grades, answers):
         row = c.processor.rows[c.row]
@@ -127,8 +124,8 @@ def cross_grade(samples: list[dict], extra_graders: list[str]) -> list[dict]:
     if not extra_graders:
         return []
     answers = [s["answer_text"] for s in samples]
-    verdicts = {k: grade_many(answers, [s["gold"] for s in samples], k, workers=GRADE_WORKERS,
-                              timeout_s=GRADE_TIMEOUT_S) for k in extra_graders}
+    verdicts = {k: grade_many(answers, [s["gold"] for s in samples], k, timeout_s=GRADE_TIMEOUT_S)
+                for k in extra_graders}
     report = []
     for i, s in enumerate(samples):
         s["grades"] = {s["grader"]: s["correct"], **{k: v[i].correct for k, v in verdicts.items()}}

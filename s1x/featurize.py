@@ -50,8 +50,7 @@ def run_probe(engine, tokenizer, problems: list[PoolProblem], style: str, grader
                for p in problems]
     completions = engine.generate(prompts, max_new_tokens=max_new_tokens, desc="probe")
     texts = [tokenizer.decode(c.token_ids) for c in completions]
-    grades = grade_many(texts, [p.answer for p in problems], grader,
-                        workers=2 if grader in ("math", "integer") else 0)
+    grades = grade_many(texts, [p.answer for p in problems], grader)
     return {p.id: {"correct": g.correct, "extracted": g.extracted} for p, g in zip(problems, grades)}
 
 
@@ -70,8 +69,7 @@ def featurize(
     lengths = trace_lengths([p.trace for p in problems], tokenizer)
     unlabeled = {p.id: p.question for p in problems if not p.domain}
     domains = classify(unlabeled) if (classify is not None and unlabeled) else {}
-    attempts = grade_many([p.attempt for p in problems], [p.answer for p in problems], attempt_grader,
-                          workers=2 if attempt_grader in ("math", "integer") else 0)
+    attempts = grade_many([p.attempt for p in problems], [p.answer for p in problems], attempt_grader)
     out = {}
     for p, n, g in zip(problems, lengths, attempts):
         out[p.id] = {

@@ -136,12 +136,14 @@ def _worker(conn) -> None:
         conn.send((i, g))
 
 
-def grade_many(predictions: Sequence[str], golds: Sequence[str], kinds: Sequence[str] | str, workers: int = 2,
-               timeout_s: float = 5.0) -> list[Grade]:
+def grade_many(predictions: Sequence[str], golds: Sequence[str], kinds: Sequence[str] | str,
+               workers: int | None = None, timeout_s: float = 5.0) -> list[Grade]:
     """Grade every (prediction, gold) pair in ``workers`` processes; an answer whose grading
     takes longer than ``timeout_s`` is graded wrong with ``timed_out=True`` and its worker replaced.
 
-    ``workers=0`` grades in this process (no hard limit; for debugging).
+    ``workers=None`` picks: 2 processes when a math or integer answer is among them (sympy can
+    be slow on hostile text), none for exact and choice (bounded regexes). ``workers=0`` grades
+    in this process (no hard limit; for debugging).
     """
     from multiprocessing.connection import wait
 
@@ -152,6 +154,8 @@ def grade_many(predictions: Sequence[str], golds: Sequence[str], kinds: Sequence
     for k in set(kinds):
         if k not in KINDS:
             raise ValueError(f"grader kind {k!r} is not one of: {', '.join(KINDS)}")
+    if workers is None:
+        workers = 2 if {"math", "integer"} & set(kinds) else 0
     if workers <= 0 or n == 0:
         return [grade(p, g, k) for p, g, k in zip(predictions, golds, kinds)]
     if "math" in kinds or "integer" in kinds:

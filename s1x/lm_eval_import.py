@@ -40,7 +40,7 @@ def _question(doc: dict, prompt: str) -> str:
     return prompt
 
 
-def read_lm_eval_samples(path: Path, kind: str, benchmark: str, workers: int = 2) -> list[dict]:
+def read_lm_eval_samples(path: Path, kind: str, benchmark: str) -> list[dict]:
     """s1x sample records, one per logged response, re-graded with the grader ``kind``."""
     if kind not in KINDS:
         raise ValueError(f"--kind {kind!r} is not one of: {', '.join(KINDS)}")
@@ -61,7 +61,7 @@ def read_lm_eval_samples(path: Path, kind: str, benchmark: str, workers: int = 2
             records.append({"id": qid, "question": _question(doc, prompt), "prompt": prompt, "method": "imported",
                             "budget": None, "sample_index": i, "response": str(response), "gold": str(row["target"]),
                             "grader": kind, "lm_eval_metrics": metrics, "benchmark": benchmark})
-    grades = grade_many([r["response"] for r in records], [r["gold"] for r in records], kind, workers=workers)
+    grades = grade_many([r["response"] for r in records], [r["gold"] for r in records], kind)
     for r, g in zip(records, grades):
         r.update(extracted=g.extracted, correct=g.correct, grade_timed_out=g.timed_out)
     return records

@@ -113,8 +113,8 @@ def _base_model(cfg, run: _Run, tokenizer, tok_id: str) -> tuple[str, str]:
     from s1x.world.pretrain import pretrain
     from s1x.world.tasks import generate
 
-    spec = {"arch": _plain(m.arch), "pretrain": _plain(m.pretrain), "world": WORLD_VERSION}
-    key = _pretrain_key(cfg, run, tok_id)
+    spec = _pretrain_spec(cfg)
+    key = run.cache.key("pretrain", PRETRAIN_VERSION, spec, {"tokenizer": tok_id})
 
     def build(tmp: Path) -> dict:
         p = m.pretrain
@@ -157,10 +157,13 @@ def _select(pool: list[PoolProblem], sel_cfg, benchmarks: dict[str, list[str]]) 
     return chosen, stats
 
 
+def _pretrain_spec(cfg) -> dict:
+    return {"arch": _plain(cfg.model.arch), "pretrain": _plain(cfg.model.pretrain), "world": WORLD_VERSION}
+
+
 def _pretrain_key(cfg, run_: "_Run", tok_id: str) -> str:
-    m = cfg.model
-    spec = {"arch": _plain(m.arch), "pretrain": _plain(m.pretrain), "world": WORLD_VERSION}
-    return run_.cache.key("pretrain", PRETRAIN_VERSION, spec, {"tokenizer": tok_id})
+    """The tiny base model's cache key, computable without building it (probe identities use it)."""
+    return run_.cache.key("pretrain", PRETRAIN_VERSION, _pretrain_spec(cfg), {"tokenizer": tok_id})
 
 
 def _selection(cfg, run_: "_Run", tokenizer, tok_id: str, spec: dict, build: bool):
@@ -300,19 +303,19 @@ def run(cfg, out_dir: str | Path) -> dict:
         model_path, model_key = base or _base_model(cfg, run_, tokenizer, tok_id)
     if "sft" in stages:
         spec = {"sft": _plain(cfg.sft), "seed": cfg.seed}
-        # Keyed by the selected ids, not the select stage: a change that selects the same
+        # Keyed by the selected content, not the select stage: a change that selects the same
         # set (e.g. one more benchmark to decontaminate against) trains nothing new.
         key = run_.cache.key("sft", sft_mod.STAGE_VERSION, spec, {"selection": selection_hash, "base": model_key})
-        base = model_path
+        base_path = model_path
 
         def build_sft(tmp: Path) -> dict:
             selected = read_jsonl(out_dir / "selection.jsonl")
-            return sft_mod.run_sft(selected, base, tokenizer, cfg.sft, tmp, cfg.seed)
+            return sft_mod.run_sft(selected, base_path, tokenizer, cfg.sft, tmp, cfg.seed)
 
-        ckpt = run_.stage("sft", key, build_sft, {"config": spec, "base": base})
+        ckpt = run_.stage("sft", key, build_sft, {"config": spec, "base": base_path})
         model_path, model_key = str(ckpt.path), ckpt.key
         record["sft"] = run_.cache.meta(ckpt)
-        write_json(out_dir / "checkpoint.json", {"path": model_path, "cache_key": model_key, "base": base})
+        write_json(out_dir / "checkpoint.json", {"path": model_path, "cache_key": model_key, "base": base_path})
         shutil.copy2(ckpt.path / "train_log.jsonl", out_dir / "train_log.jsonl")
 
     # evaluate ------------------------------------------------------------------

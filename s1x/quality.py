@@ -23,12 +23,11 @@ FLAGS = ("missing_trace", "generation_error", "asy", "image", "numbering", "bold
 
 def quality_flags(question: str, trace: str, attempt: str, source: str) -> dict[str, bool]:
     """Every flag of :data:`FLAGS` for one problem (True = drop it)."""
-    text = question
     return {
         "missing_trace": not trace.strip(),
         "generation_error": bool(_GENERATION_ERROR.match(trace) or _GENERATION_ERROR.match(attempt or "")),
-        "asy": bool(_ASY.search(text)) and "aime" not in source.lower(),
-        "image": bool(_IMAGE.search(text)),
-        "numbering": bool(_P_NUMBERING.search(text)),
-        "bold_number": bool(_BOLD_NUMBER.search(text)),
+        "asy": bool(_ASY.search(question)) and "aime" not in source.lower(),
+        "image": bool(_IMAGE.search(question)),
+        "numbering": bool(_P_NUMBERING.search(question)),
+        "bold_number": bool(_BOLD_NUMBER.search(question)),
     }
