@@ -166,6 +166,32 @@ class SFTConfig:
     block_size: int = 32768
     gradient_checkpointing: bool = False
     logging_steps: int = 10
+    # plain | tokens (countdown of tokens left, for TCC) | steps (steps left, for SCC); see s1x.formatting
+    trace_format: str = "plain"
+    chunk_tokens: int = 100  # tokens per countdown chunk / per step of the tokens and steps formats
+    # Examples longer than block_size: truncate (cut, counted and reported) | drop (counted) | error
+    overlong: str = "truncate"
+
+
+@dataclass
+class DistributedConfig:
+    """How SFT spreads over processes (s1x.distributed builds the launch command).
+
+    ``none`` trains in the run's own process. Other options run
+    ``torchrun``/``accelerate launch`` as a child (inside ``srun`` across the
+    nodes of a SLURM allocation) and wait for it; the stage cache entry is
+    committed only when every process exited 0.
+    """
+
+    name: str = "none"
+    launcher: str = "none"  # none | torchrun | accelerate
+    # Processes per node; null: the GPUs of this node (SLURM_GPUS_ON_NODE, else all visible), 1 without GPUs.
+    nproc_per_node: Optional[int] = None
+    # Nodes; null: SLURM_NNODES inside an allocation, else 1.
+    nnodes: Optional[int] = None
+    main_process_port: int = 29500
+    # The accelerate config file's contents (launcher=accelerate): distributed_type, fsdp_config, deepspeed_config.
+    accelerate: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -240,6 +266,7 @@ class RootConfig:
     engine: Any = None
     logger: Any = None
     paths: Any = None
+    distributed: Any = None
 
 
 SCHEMAS = {
@@ -253,6 +280,7 @@ SCHEMAS = {
     "engine": {"engine": EngineConfig},
     "logger": {"logger": LoggerConfig},
     "paths": {"paths": PathsConfig},
+    "distributed": {"distributed": DistributedConfig},
 }
 
 

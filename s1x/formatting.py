@@ -9,10 +9,25 @@ Loss is taken only on the assistant part, from ``<|im_start|>think`` through
 ``<|im_end|>``. Prompt and completion are tokenized separately and joined:
 the boundary falls before a special token, so no tokenizer merges across it,
 and the label mask is exact by construction.
+
+Trace formats for token- and step-conditional control (PAPER.md section 3),
+``sft.trace_format``:
+
+- ``plain``: the trace as written;
+- ``tokens``: the question ends with ``Think for up to B tokens.`` and the trace
+  is cut at line ends into chunks of about ``chunk_tokens`` tokens, each headed
+  by ``N tokens left`` (N = B minus the thinking tokens before the marker,
+  markers included); B is the annotated length rounded up to a chunk;
+- ``steps``: the question ends with ``Think for up to S steps.`` and each chunk
+  (a step) is headed by ``N steps left``.
+
+A model trained on one of them learns to read the bound in the prompt and count
+down; at test time ``method=tcc``/``scc`` state the budget the same way.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 THINK_START = "<|im_start|>think\n"
@@ -20,11 +35,68 @@ THINK_END = "<|im_start|>answer"  # the end-of-thinking delimiter
 ANSWER_PREFIX = "Answer:"  # what the SFT data writes before every answer
 END_OF_TURN = "<|im_end|>"
 IGNORE_INDEX = -100
+TRACE_FORMATS = ("plain", "tokens", "steps")
 
 
 def answer_text(attempt: str) -> str:
     """The attempt with ``Answer: `` prefixed unless it already contains it (the paper's rule)."""
     return attempt if ANSWER_PREFIX in attempt else f"{ANSWER_PREFIX} {attempt}"
+
+
+def budget_statement(trace_format: str, bound: int) -> str:
+    """What the prompt says about the thinking bound in the ``tokens``/``steps`` formats."""
+    unit = {"tokens": "tokens", "steps": "steps"}[trace_format]
+    return f"Think for up to {bound} {unit}."
+
+
+def with_statement(question: str, statement: str | None) -> str:
+    """The question followed by a prompt statement (a budget, a think-briefly hint), if any."""
+    return f"{question}\n\n{statement}" if statement else question
+
+
+def _n_tokens(tokenizer, text: str) -> int:
+    return len(tokenizer(text, add_special_tokens=False)["input_ids"])
+
+
+def split_steps(tokenizer, trace: str, chunk_tokens: int) -> list[str]:
+    """Cut ``trace`` at line ends into chunks of at least ``chunk_tokens`` tokens (the last may be
+    shorter; a longer line stays whole). Blank-line paragraphs of real traces stay together."""
+    chunks, lines = [], []
+    used = 0
+    for line in trace.split("\n"):
+        lines.append(line)
+        used += _n_tokens(tokenizer, line) + 1
+        if used >= chunk_tokens and line.strip():
+            chunks.append("\n".join(lines))
+            lines, used = [], 0
+    if lines and "\n".join(lines).strip():
+        chunks.append("\n".join(lines))
+    elif lines and chunks:  # trailing blank lines belong to the last chunk
+        chunks[-1] += "\n" + "\n".join(lines)
+    return chunks or [trace]
+
+
+def annotate_trace(tokenizer, trace: str, trace_format: str, chunk_tokens: int) -> tuple[str, int | None]:
+    """The trace in ``trace_format`` and the bound its prompt states (None for ``plain``)."""
+    if trace_format == "plain":
+        return trace, None
+    chunks = split_steps(tokenizer, trace, chunk_tokens)
+    if trace_format == "steps":
+        n = len(chunks)
+        return "\n".join(f"{n - i} steps left\n{c}" for i, c in enumerate(chunks)), n
+    if trace_format != "tokens":
+        raise ValueError(f"trace_format={trace_format!r}: must be one of {TRACE_FORMATS}")
+    sizes = [_n_tokens(tokenizer, c) + 1 for c in chunks]  # +1: the newline that ends each chunk
+    bound = math.ceil(sum(sizes) / chunk_tokens) * chunk_tokens
+    while True:  # marker lengths depend on the numbers they print, so settle the bound by iteration
+        used, parts = 0, []
+        for c, size in zip(chunks, sizes):
+            marker = f"{bound - used} tokens left"
+            used += _n_tokens(tokenizer, marker) + 1 + size
+            parts.append(f"{marker}\n{c}")
+        if used - 1 <= bound:  # the last chunk's newline belongs to the delimiter
+            return "\n".join(parts), bound
+        bound += chunk_tokens
 
 
 def prompt_text(tokenizer, question: str) -> str:
@@ -51,8 +123,15 @@ class EncodedExample:
     truncated: bool
 
 
-def encode_example(tokenizer, question: str, trace: str, attempt: str, block_size: int) -> EncodedExample:
-    """Tokenize one SFT example with completion-only labels; cut to ``block_size`` and say so."""
+def encode_example(tokenizer, question: str, trace: str, attempt: str, block_size: int,
+                   trace_format: str = "plain", chunk_tokens: int = 100) -> EncodedExample:
+    """Tokenize one SFT example with completion-only labels; cut to ``block_size`` and say so.
+
+    With ``trace_format`` tokens/steps the trace carries countdown markers and the
+    question states the bound (see the module docstring)."""
+    trace, bound = annotate_trace(tokenizer, trace, trace_format, chunk_tokens)
+    if bound is not None:
+        question = with_statement(question, budget_statement(trace_format, bound))
     prompt_ids = tokenizer(prompt_text(tokenizer, question), add_special_tokens=False)["input_ids"]
     completion_ids = tokenizer(completion_text(trace, attempt), add_special_tokens=False)["input_ids"]
     ids = prompt_ids + completion_ids

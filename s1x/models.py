@@ -28,9 +28,3 @@ def load_model(name_or_path: str, dtype: str = "auto"):
     """A causal LM by hub id or local path; ``dtype`` is a torch dtype name or ``auto``."""
     torch_dtype = "auto" if dtype == "auto" else getattr(torch, dtype)
     return AutoModelForCausalLM.from_pretrained(name_or_path, dtype=torch_dtype)
-
-
-def save_checkpoint(model, tokenizer, out_dir: Path) -> None:
-    """Save model weights/config at ``out_dir`` and the tokenizer in ``out_dir/tokenizer``."""
-    model.save_pretrained(str(out_dir), safe_serialization=True)
-    tokenizer.save_pretrained(str(out_dir / TOKENIZER_SUBDIR))

@@ -304,13 +304,16 @@ def run(cfg, out_dir: str | Path) -> dict:
     if "sft" in stages:
         spec = {"sft": _plain(cfg.sft), "seed": cfg.seed}
         # Keyed by the selected content, not the select stage: a change that selects the same
-        # set (e.g. one more benchmark to decontaminate against) trains nothing new.
+        # set (e.g. one more benchmark to decontaminate against) trains nothing new. The
+        # distributed layout is not in the key either: it changes how, not what (s1x.distributed).
         key = run_.cache.key("sft", sft_mod.STAGE_VERSION, spec, {"selection": selection_hash, "base": model_key})
         base_path = model_path
 
         def build_sft(tmp: Path) -> dict:
             selected = read_jsonl(out_dir / "selection.jsonl")
-            return sft_mod.run_sft(selected, base_path, tokenizer, cfg.sft, tmp, cfg.seed)
+            if cfg.distributed.launcher == "none":
+                return sft_mod.run_sft(selected, base_path, tokenizer, cfg.sft, tmp, cfg.seed)
+            return sft_mod.launch_sft(selected, base_path, tokenizer, cfg.sft, cfg.distributed, tmp, cfg.seed)
 
         ckpt = run_.stage("sft", key, build_sft, {"config": spec, "base": base_path})
         model_path, model_key = str(ckpt.path), ckpt.key
@@ -356,6 +359,7 @@ def run(cfg, out_dir: str | Path) -> dict:
         "setting": cfg.setting.name,
         "stages": stages,
         "choices": {"selection": cfg.selection.name, "model": cfg.model.name, "sft": cfg.sft.name,
+                    "distributed": cfg.distributed.name,
                     "method": cfg.method.name, "benchmark": list(cfg.benchmark.keys())},
         "model_path": model_path,
         "versions": _versions(),

@@ -3,7 +3,9 @@
 transformers' Trainer does the loop (TRL would add a dependency for nothing
 s1x needs: the completion-only mask is exact by construction in
 :mod:`s1x.formatting`). Sequences longer than ``block_size`` are counted and
-reported in the stage's stats, never cut silently.
+reported in the stage's stats, never cut silently (``sft.overlong``: truncate,
+drop or error). With ``distributed`` other than ``none`` the training runs in
+child processes (:func:`launch_sft`, :mod:`s1x.distributed`).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import time
 from pathlib import Path
 
@@ -19,10 +22,16 @@ from torch.utils.data import Dataset
 from transformers import Trainer, TrainerCallback, TrainingArguments
 
 from s1x.formatting import EncodedExample, encode_example
-from s1x.models import load_model, save_checkpoint
+from s1x.models import TOKENIZER_SUBDIR, load_model
+from s1x.records import read_jsonl, write_json, write_jsonl
 from s1x.world.pretrain import pad_batch
 
-STAGE_VERSION = 1
+STAGE_VERSION = 2  # 2: trace formats, overlong policy
+
+
+# transformers 5.x renamed gradient_checkpointing (deprecated alias until v6).
+_CHECKPOINTING_ARG = ("activation_checkpointing" if "activation_checkpointing" in TrainingArguments.__dataclass_fields__
+                      else "gradient_checkpointing")
 
 
 class _Examples(Dataset):
@@ -66,6 +75,16 @@ class JsonlLogCallback(TrainerCallback):
             f.write(json.dumps(row) + "\n")
 
 
+def grow_embeddings_for(model, examples: list[EncodedExample]) -> None:
+    """Grow the embeddings when the examples use ids the model has no row for (tokens the
+    trace format added to the vocabulary, e.g. the tiny world's countdown numbers). New rows
+    start at the mean embedding (transformers' default); nothing changes otherwise."""
+    top = max((max(e.input_ids) for e in examples if e.input_ids), default=-1)
+    rows = model.get_input_embeddings().num_embeddings
+    if top >= rows:
+        model.resize_token_embeddings(top + 1, pad_to_multiple_of=64)
+
+
 def gradient_accumulation(global_batch: int, per_device: int, world_size: int) -> int:
     """Accumulation steps that keep the global batch fixed whatever the number of processes."""
     per_step = per_device * world_size
@@ -77,13 +96,38 @@ def gradient_accumulation(global_batch: int, per_device: int, world_size: int) -
     return global_batch // per_step
 
 
+class OverlongError(ValueError):
+    """Examples longer than ``sft.block_size`` with ``sft.overlong=error``."""
+
+
+def encode_selected(selected: list[dict], tokenizer, cfg) -> tuple[list[EncodedExample], dict]:
+    """Encode the selected records in ``cfg.trace_format``; apply the overlong policy; count."""
+    examples = [encode_example(tokenizer, p["question"], p["trace"], p["attempt"], cfg.block_size,
+                               cfg.trace_format, cfg.chunk_tokens) for p in selected]
+    over = [i for i, e in enumerate(examples) if e.truncated]
+    if over and cfg.overlong == "error":
+        longest = max(examples[i].n_tokens for i in over)
+        raise OverlongError(f"{len(over)} of {len(examples)} examples exceed sft.block_size={cfg.block_size} "
+                            f"(longest {longest} tokens); raise sft.block_size, or set sft.overlong=truncate|drop")
+    if cfg.overlong == "drop":
+        examples = [e for i, e in enumerate(examples) if i not in set(over)]
+    counts = {"n_overlong": len(over), "n_truncated": len(over) if cfg.overlong == "truncate" else 0,
+              "n_dropped": len(over) if cfg.overlong == "drop" else 0,
+              "max_tokens": max((e.n_tokens for e in examples), default=0)}
+    return examples, counts
+
+
 def run_sft(selected: list[dict], base_model: str, tokenizer, cfg, out_dir: Path, seed: int) -> dict:
-    """Fine-tune ``base_model`` on ``selected`` pool records; save the checkpoint in ``out_dir``."""
-    examples = [encode_example(tokenizer, p["question"], p["trace"], p["attempt"], cfg.block_size) for p in selected]
-    n_truncated = sum(e.truncated for e in examples)
+    """Fine-tune ``base_model`` on ``selected`` pool records; save the checkpoint in ``out_dir``.
+
+    Runs as one process or as every process of a distributed launch (the
+    Trainer reads the layout from torchrun's/accelerate's environment); only
+    rank 0 writes files."""
+    examples, counts = encode_selected(selected, tokenizer, cfg)
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     accum = gradient_accumulation(cfg.global_batch_size, cfg.per_device_batch_size, world_size)
     model = load_model(base_model, dtype="bfloat16" if cfg.bf16 else "float32")
+    grow_embeddings_for(model, examples)
     mean_len = sum(len(e.input_ids) for e in examples) / max(1, len(examples))
     steps_per_epoch = math.ceil(len(examples) / cfg.global_batch_size)
     args = TrainingArguments(
@@ -99,7 +143,7 @@ def run_sft(selected: list[dict], base_model: str, tokenizer, cfg, out_dir: Path
         adam_beta2=cfg.adam_beta2,
         max_grad_norm=cfg.max_grad_norm,
         bf16=cfg.bf16,
-        gradient_checkpointing=cfg.gradient_checkpointing,
+        **{_CHECKPOINTING_ARG: cfg.gradient_checkpointing},
         logging_steps=cfg.logging_steps,
         save_strategy="no",
         report_to=[],
@@ -120,13 +164,18 @@ def run_sft(selected: list[dict], base_model: str, tokenizer, cfg, out_dir: Path
     t0 = time.time()
     result = trainer.train()
     train_time = time.time() - t0
-    if trainer.is_world_process_zero():
-        save_checkpoint(trainer.model, tokenizer, out_dir)
+    # Every rank takes part (FSDP/ZeRO-3 gather the full weights); rank 0 writes.
+    trainer.save_model(str(out_dir))
+    if not trainer.is_world_process_zero():
+        return {}
+    tokenizer.save_pretrained(str(out_dir / TOKENIZER_SUBDIR))
+    shutil.rmtree(out_dir / "trainer", ignore_errors=True)
+    (out_dir / "training_args.bin").unlink(missing_ok=True)
     losses = [r["loss"] for r in map(json.loads, log_path.read_text().splitlines()) if "loss" in r]
     return {
         "n_examples": len(examples),
-        "n_truncated": n_truncated,
-        "max_tokens": max(e.n_tokens for e in examples),
+        **counts,
+        "trace_format": cfg.trace_format,
         "steps": result.global_step,
         "steps_per_epoch": steps_per_epoch,
         "gradient_accumulation": accum,
@@ -136,3 +185,55 @@ def run_sft(selected: list[dict], base_model: str, tokenizer, cfg, out_dir: Path
         "train_loss": result.training_loss,
         "train_time_s": train_time,
     }
+
+
+def launch_sft(selected: list[dict], base_model: str, tokenizer, cfg, dist_cfg, out_dir: Path, seed: int,
+               env: dict | None = None) -> dict:
+    """Run :func:`run_sft` on every process of ``dist_cfg``'s layout; return rank 0's stats.
+
+    The inputs go to ``out_dir/launch/`` (spec, selected records, tokenizer,
+    accelerate config, the launcher's log); the records are removed after."""
+    from omegaconf import OmegaConf
+
+    from s1x import distributed
+
+    lay = distributed.layout(dist_cfg, env)
+    # Checked here, before any process starts: a global batch the layout cannot split.
+    gradient_accumulation(cfg.global_batch_size, cfg.per_device_batch_size, lay.world_size)
+    launch = out_dir / "launch"
+    launch.mkdir(parents=True, exist_ok=True)
+    write_jsonl(launch / "selected.jsonl", selected)
+    tokenizer.save_pretrained(str(launch / "tokenizer"))
+    spec = {"selected": str(launch / "selected.jsonl"), "base_model": base_model,
+            "tokenizer": str(launch / "tokenizer"), "out_dir": str(out_dir), "seed": seed,
+            "sft": OmegaConf.to_container(cfg, resolve=True) if not isinstance(cfg, dict) else cfg}
+    write_json(launch / "spec.json", spec)
+    acc = (distributed.write_accelerate_config(dist_cfg, lay, launch / "accelerate.yaml")
+           if dist_cfg.launcher == "accelerate" else None)
+    cmd = distributed.launch_command(dist_cfg, launch / "spec.json", lay, acc, env)
+    (launch / "command.txt").write_text(" ".join(cmd) + "\n")
+    distributed.run_launcher(cmd, launch / "launcher.log", env)
+    (launch / "selected.jsonl").unlink()
+    stats_path = out_dir / "sft_stats.json"
+    if not stats_path.exists():
+        raise RuntimeError(f"distributed SFT exited 0 but rank 0 wrote no {stats_path}; see {launch / 'launcher.log'}")
+    return json.loads(stats_path.read_text())
+
+
+def load_spec_and_train(spec_path: str) -> dict:
+    """Entry of one distributed process (see :mod:`s1x.sft_worker`)."""
+    from omegaconf import OmegaConf
+
+    from s1x.models import load_tokenizer
+
+    spec = json.loads(Path(spec_path).read_text())
+    cfg = OmegaConf.create(spec["sft"])
+    stats = run_sft(read_jsonl(spec["selected"]), spec["base_model"], load_tokenizer(spec["tokenizer"]), cfg,
+                    Path(spec["out_dir"]), spec["seed"])
+    if stats:  # rank 0
+        write_json(Path(spec["out_dir"]) / "sft_stats.json", stats)
+    # Leave together: a rank that exits while gloo/nccl threads still run aborts the launch.
+    if torch.distributed.is_available() and torch.distributed.is_initialized():
+        torch.distributed.barrier()
+        torch.distributed.destroy_process_group()
+    return stats

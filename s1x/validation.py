@@ -10,6 +10,7 @@ from __future__ import annotations
 from omegaconf import OmegaConf
 
 from s1x.config import STAGES
+from s1x.formatting import TRACE_FORMATS
 from s1x.grading import KINDS
 from s1x.selection import FILTERS
 
@@ -68,6 +69,10 @@ def validate(cfg) -> None:
            f"must be a multiple of sft.per_device_batch_size={s.per_device_batch_size}")
     _check(0 <= s.warmup_ratio < 1, "sft.warmup_ratio", s.warmup_ratio, "must be in [0, 1)")
     _check(s.block_size > 0, "sft.block_size", s.block_size, "must be a positive number of tokens")
+    _check(s.trace_format in TRACE_FORMATS, "sft.trace_format", s.trace_format, f"must be one of {list(TRACE_FORMATS)}")
+    _check(s.chunk_tokens > 0, "sft.chunk_tokens", s.chunk_tokens, "must be a positive number of tokens")
+    _check(s.overlong in ("truncate", "drop", "error"), "sft.overlong", s.overlong, "must be truncate, drop or error")
+    _validate_distributed(cfg)
 
     _check(len(cfg.benchmark) > 0, "benchmark", [], "select at least one, e.g. benchmark=[tiny-mixed]")
     for name, b in cfg.benchmark.items():
@@ -79,6 +84,27 @@ def validate(cfg) -> None:
     model = cfg.model
     _check(model.name_or_path is not None or (model.arch is not None and model.pretrain is not None),
            "model.name_or_path", None, "set a hub id or path, or use model=tiny (which defines arch and pretrain)")
+
+
+def _validate_distributed(cfg) -> None:
+    d = cfg.distributed
+    _check(d.launcher in ("none", "torchrun", "accelerate"), "distributed.launcher", d.launcher,
+           "must be none, torchrun or accelerate")
+    for key in ("nproc_per_node", "nnodes"):
+        v = d[key]
+        _check(v is None or v > 0, f"distributed.{key}", v, "must be a positive integer, or null to read it from SLURM")
+    if d.launcher == "accelerate":
+        _check(bool(d.accelerate) and "distributed_type" in d.accelerate, "distributed.accelerate", None,
+               "launcher accelerate needs the accelerate config (distributed_type, ...); use distributed=fsdp "
+               "or distributed=deepspeed_z3")
+    if d.launcher != "none" and "sft" in cfg.stages:
+        from s1x.distributed import layout
+
+        lay = layout(d)
+        per_step = cfg.sft.per_device_batch_size * lay.world_size
+        _check(cfg.sft.global_batch_size % per_step == 0, "sft.global_batch_size", cfg.sft.global_batch_size,
+               f"must be a multiple of per_device_batch_size x world size = {cfg.sft.per_device_batch_size} x "
+               f"{lay.world_size} ({lay.nnodes} node(s) x {lay.nproc_per_node} processes)")
 
 
 def _validate_pool(cfg) -> None:

@@ -11,7 +11,7 @@ from conftest import CONF, compose_config, run_cli
 from s1x.run import rewrite_model_argument
 from s1x.validation import ConfigError, validate
 
-GROUPS = ["setting", "pool", "selection", "model", "sft", "method", "benchmark", "engine", "logger", "paths"]
+GROUPS = ["setting", "pool", "selection", "model", "sft", "distributed", "method", "benchmark", "engine", "logger", "paths"]
 
 
 def _options():
@@ -22,7 +22,7 @@ def _options():
 def test_every_group_option_composes_and_validates():
     options = _options()
     # Counted so a new option cannot be silently skipped (the torchtune bug).
-    assert len(options) == 29, options
+    assert len(options) == 33, options
     assert {g for g, _ in options} == set(GROUPS)
     for group, option in options:
         if group == "model" and option == "hub":

@@ -177,9 +177,18 @@ def test_evaluate_only_an_existing_model_by_path(default_run, cache, tmp_path):
 def test_method_none_thinks_unconstrained_and_matches_an_uncut_cap(default_run, cache, tmp_path):
     run_dir, _ = default_run
     ckpt = json.loads((run_dir / "checkpoint.json").read_text())["path"]
-    r = run_cli(["stages=[evaluate]", f"model={ckpt}", "benchmark=[tiny-choice]", "method=none"], cache, tmp_path / "none")
+    r = run_cli(["stages=[evaluate]", f"model={ckpt}", "benchmark=[tiny-choice,tiny-mixed]", "method=none"], cache,
+                tmp_path / "none")
     assert r.returncode == 0, r.stderr[-3000:]
-    row = _results(tmp_path / "none")["results"][0]
+    rows = _results(tmp_path / "none")["results"]
+    # The tuned model ends thinking by itself: >= 95% of its outputs contain the answer
+    # delimiter it wrote (nothing is forced under method=none).
+    for bench_row in rows:
+        samples = [json.loads(x) for x in (tmp_path / "none" / bench_row["samples"]).read_text().splitlines()]
+        with_delim = sum(any(seg["kind"] == "delimiter" for seg in s["segments"]) and not s["forced_end"]
+                         for s in samples)
+        assert with_delim >= 0.95 * len(samples), (bench_row["benchmark"], with_delim, len(samples))
+    row = rows[0]
     assert (row["method"], row["budget"], row["within_budget_rate"], row["forced_end_rate"]) == ("none", None, None, 0.0)
     assert "| tiny-choice | none | - |" in r.stdout
     # Where the largest cap never cut a sample, capping changed nothing: same answers.
@@ -191,10 +200,14 @@ def test_method_none_thinks_unconstrained_and_matches_an_uncut_cap(default_run, 
 
 @pytest.mark.parametrize("option", ["1k-diverse", "1k-longest"])
 def test_other_table2_selections_run_end_to_end(default_run, cache, tmp_path, option):
-    r = run_cli([f"selection={option}", "method.budgets=[96]"], cache, tmp_path / option)
+    # 1k-longest trains with two data-parallel CPU processes (torchrun, gloo) through the CLI.
+    extra = ["distributed=ddp", "distributed.nproc_per_node=2", "sft.per_device_batch_size=8"] if option == "1k-longest" else []
+    r = run_cli([f"selection={option}", "method.budgets=[96]", *extra], cache, tmp_path / option)
     assert r.returncode == 0, r.stderr[-3000:]
     res = _results(tmp_path / option)
     assert res["selection"]["strategy"] == option and res["selection"]["n"] == 1000
+    assert res["sft"]["world_size"] == (2 if extra else 1) and res["choices"]["distributed"] == ("ddp" if extra else "none")
+    assert res["sft"]["gradient_accumulation"] == 1 and res["sft"]["final_loss"] <= 0.5 * res["sft"]["first_loss"]
     assert res["cached"]["pretrain"] and res["cached"]["featurize"] and "probe" not in res["cached"]
     assert [s["step"] for s in res["selection"]["funnel"]] == ["total", "dedup", "decontaminate", "quality", "selected"]
     if option == "1k-longest":  # the top 1,000 of a superset of s1K's candidates: the largest mean length

@@ -1,8 +1,15 @@
 """The ``hf`` engine: transformers ``generate``, batched, with the KV cache, on CPU or GPU.
 
+Two entry points:
+
+- :meth:`HFEngine.generate_requests`, the engine interface of
+  :mod:`s1x.engines.base` (per-request max/min tokens and stop ids, enforced
+  per row inside one batched ``generate``), which the round-based methods use;
+- :meth:`HFEngine.generate` with a ``processor_factory``: one ``generate`` per
+  batch with a stateful logits processor (one-pass budget forcing).
+
 Requests are sorted by prompt length and cut into batches, so left padding
-wastes little; each batch gets its own logits processor (budget forcing keeps
-per-row state) from ``processor_factory``.
+wastes little.
 """
 
 from __future__ import annotations
@@ -12,8 +19,9 @@ from typing import Callable, Sequence
 
 import torch
 from tqdm.auto import tqdm
-from transformers import LogitsProcessorList
+from transformers import LogitsProcessor, LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
 
+from s1x.engines.base import GenerationOutput, GenerationRequest
 from s1x.models import load_model
 
 
@@ -85,8 +93,95 @@ class HFEngine:
         bar.close()
         return out  # type: ignore[return-value]
 
+    @torch.inference_mode()
+    def generate_requests(self, requests, desc: str = "generate") -> list[list[GenerationOutput]]:
+        """The engine interface (:mod:`s1x.engines.base`): ``n`` outputs per request, in order.
+
+        Requests that share temperature, top-p and seed share batches; per-row
+        limits (max/min new tokens, stop ids) are enforced inside the batch. One
+        torch generator seed per group: sampled outputs are reproducible for the
+        same requests, not per request as in vLLM."""
+        flat = [(i, r) for i, r in enumerate(requests) for _ in range(r.n)]
+        outputs: list[list[GenerationOutput]] = [[] for _ in requests]
+        groups: dict[tuple, list[tuple[int, GenerationRequest]]] = {}
+        for i, r in flat:
+            groups.setdefault((r.temperature, r.top_p, r.seed), []).append((i, r))
+        bar = tqdm(total=len(flat), desc=desc, unit="req", leave=False, mininterval=1.0)
+        results: dict[int, list[GenerationOutput]] = {}
+        for (temperature, top_p, seed), items in groups.items():
+            torch.manual_seed(seed)
+            items = sorted(items, key=lambda x: len(x[1].prompt_ids))
+            for start in range(0, len(items), self.batch_size):
+                batch = items[start : start + self.batch_size]
+                for (i, _), out in zip(batch, self._request_batch([r for _, r in batch], temperature, top_p)):
+                    results.setdefault(i, []).append(out)
+                bar.update(len(batch))
+        bar.close()
+        for i, outs in results.items():
+            outputs[i] = outs
+        return outputs
+
+    def _request_batch(self, reqs: list[GenerationRequest], temperature: float, top_p: float) -> list[GenerationOutput]:
+        width = max(len(r.prompt_ids) for r in reqs)
+        ids = torch.full((len(reqs), width), self.pad_id, dtype=torch.long)
+        mask = torch.zeros_like(ids)
+        for row, r in enumerate(reqs):
+            ids[row, width - len(r.prompt_ids) :] = torch.tensor(r.prompt_ids)
+            mask[row, width - len(r.prompt_ids) :] = 1
+        stops = [set(r.stop_ids) | {self.eos_id} for r in reqs]
+        sampling = {"do_sample": True, "temperature": temperature, "top_p": top_p} if temperature > 0 else {"do_sample": False}
+        gen = self.model.generate(
+            input_ids=ids.to(self.device),
+            attention_mask=mask.to(self.device),
+            max_new_tokens=max(r.max_new_tokens for r in reqs),
+            eos_token_id=self.eos_id,
+            pad_token_id=self.pad_id,
+            logits_processor=LogitsProcessorList([_MinNewTokens(width, [r.min_new_tokens for r in reqs], stops)]),
+            stopping_criteria=StoppingCriteriaList([_RowDone(width, [r.max_new_tokens for r in reqs], stops)]),
+            use_cache=True,
+            **sampling,
+        )[:, width:].tolist()
+        outs = []
+        for row, r in enumerate(reqs):
+            tokens, finish, stop_id = [], "length", None
+            for tok in gen[row][: r.max_new_tokens]:
+                if tok in stops[row]:
+                    finish, stop_id = "stop", tok
+                    break
+                tokens.append(tok)
+            outs.append(GenerationOutput(tokens, self.tokenizer.decode(tokens), finish, stop_id))
+        return outs
+
     def _strip(self, ids: list[int]) -> tuple[list[int], str]:
         """Cut a row after its end-of-turn token (generate pads finished rows)."""
         if self.eos_id in ids:
             return ids[: ids.index(self.eos_id) + 1], "eos"
         return ids, "length"
+
+
+class _MinNewTokens(LogitsProcessor):
+    """Per row: stop ids cannot be generated before ``min_new`` new tokens."""
+
+    def __init__(self, prompt_width: int, min_new: list[int], stops: list[set[int]]):
+        self.width, self.min_new = prompt_width, min_new
+        self.stop_lists = [torch.tensor(sorted(s)) for s in stops]
+
+    def __call__(self, input_ids, scores):
+        n = input_ids.shape[1] - self.width  # tokens generated so far
+        for row, lo in enumerate(self.min_new):
+            if n < lo:
+                scores[row, self.stop_lists[row]] = float("-inf")
+        return scores
+
+
+class _RowDone(StoppingCriteria):
+    """Per row: done at its own stop ids or at its own ``max_new`` (the batch runs to the largest)."""
+
+    def __init__(self, prompt_width: int, max_new: list[int], stops: list[set[int]]):
+        self.width, self.max_new, self.stops = prompt_width, max_new, stops
+
+    def __call__(self, input_ids, scores, **kwargs):
+        n = input_ids.shape[1] - self.width
+        last = input_ids[:, -1].tolist()
+        done = [n >= hi or (n > 0 and last[row] in self.stops[row]) for row, hi in enumerate(self.max_new)]
+        return torch.tensor(done, dtype=torch.bool, device=input_ids.device)

@@ -4,17 +4,23 @@ Per row it tracks the phase (thinking, answering, done) and counts tokens:
 
 - while thinking, every token the model writes and every forced ignore string
   (e.g. ``Wait``) counts as a thinking token;
+- when the model's next token would end thinking (greedy argmax is
+  ``<|im_start|>`` or the end of turn) and ignores remain (or thinking is below
+  ``min_thinking``) and the ignore string fits the budget, it forces the ignore
+  string instead and thinking goes on; otherwise it completes the model's own
+  end with the delimiter and the answer prefix;
 - at the cap (``thinking == budget``) it forces the end-of-thinking delimiter
   and the answer prefix the SFT data uses (``<|im_start|>answer\\nAnswer:``),
   preceded by a newline when the model stopped mid-line; that newline belongs
-  to the delimiter, so thinking never exceeds the budget;
-- when the model's next token would open the delimiter (greedy argmax is
-  ``<|im_start|>``) and ignores remain (or thinking is below ``min_thinking``),
-  it forces the ignore string instead and thinking goes on;
+  to the delimiter, so thinking never exceeds the budget (``forced_end``);
+- an end of turn is never sampled inside thinking, so every sample gets an answer;
 - the answer is capped at ``max_answer_tokens`` (then end-of-turn is forced),
   so one runaway row cannot hold the batch.
 
-With ``budget=None`` nothing is forced in thinking: that is ``method=none``.
+With ``budget=None`` nothing is forced in thinking (the evaluate stage always
+passes a cap: the budget, or ``max_thinking_tokens`` for unbudgeted methods).
+:mod:`s1x.methods.rounds` is the authors' round-based formulation of the same
+rules over any engine; under greedy decoding both give identical tokens.
 Forcing sets every other logit to -inf, so it holds under any later
 temperature or top-p warper. Ignore detection reads the argmax and therefore
 needs greedy decoding; the config validation enforces that.
@@ -23,6 +29,7 @@ needs greedy decoding; the config validation enforces that.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Sequence
 
 import torch
 from transformers import LogitsProcessor
@@ -47,6 +54,7 @@ class RowState:
     last_kind: str | None = None  # kind of the token chosen at the previous step
     last_token: int = -1
     kinds: list[str] = field(default_factory=list)  # kind of every generated token
+    snapshots: list[int] = field(default_factory=list)  # thinking length at each suppressed end
 
 
 @dataclass(frozen=True)
@@ -121,18 +129,21 @@ class BudgetForcingProcessor(LogitsProcessor):
             row.last_kind = row.queue_kind
             return row.queue.pop(0)
         if row.phase == THINK:
-            wants_to_stop = argmax == self.tokens.end_sequence[0]
-            # At the cap a model that ends by itself is not forced (same text either way).
-            if self.budget is not None and row.thinking_tokens >= self.budget and not wants_to_stop:
+            if argmax in (self.tokens.end_sequence[0], self.tokens.end_of_turn):  # the model ends thinking
+                ignore_fits = self.budget is None or row.thinking_tokens + len(self.tokens.ignore) < self.budget
+                must_go_on = row.ignores_used < self.num_ignore or row.thinking_tokens < self.min_thinking
+                if ignore_fits and must_go_on:
+                    row.snapshots.append(row.thinking_tokens)
+                    row.ignores_used += 1
+                    row.queue, row.queue_kind = list(self.tokens.ignore), KIND_IGNORE
+                else:  # its own end: the delimiter and answer prefix, so every sample parses alike
+                    row.queue, row.queue_kind = list(self.tokens.end_sequence), KIND_DELIM
+                    row.phase = ANSWER
+                return self._decide(row, argmax)
+            if self.budget is not None and row.thinking_tokens >= self.budget:
                 newline = [] if row.last_token == self.tokens.newline else [self.tokens.newline]
                 row.queue, row.queue_kind = newline + list(self.tokens.end_sequence), KIND_DELIM
                 row.forced_end, row.phase = True, ANSWER
-                return self._decide(row, argmax)
-            ignore_fits = self.budget is None or row.thinking_tokens + len(self.tokens.ignore) < self.budget
-            must_go_on = row.ignores_used < self.num_ignore or row.thinking_tokens < self.min_thinking
-            if wants_to_stop and ignore_fits and must_go_on:
-                row.ignores_used += 1
-                row.queue, row.queue_kind = list(self.tokens.ignore), KIND_IGNORE
                 return self._decide(row, argmax)
             row.last_kind = KIND_THINK
             return None
@@ -144,7 +155,7 @@ class BudgetForcingProcessor(LogitsProcessor):
     def __call__(self, input_ids: torch.LongTensor, scores: torch.FloatTensor) -> torch.FloatTensor:
         last = input_ids[:, -1].tolist()
         argmax = scores.argmax(dim=-1).tolist()
-        forced_rows, forced_ids = [], []
+        forced_rows, forced_ids, free_thinking = [], [], []
         for i, row in enumerate(self.rows):
             if self._started and row.phase != DONE:
                 self._consume(row, last[i])
@@ -156,7 +167,11 @@ class BudgetForcingProcessor(LogitsProcessor):
             if tok is not None:
                 forced_rows.append(i)
                 forced_ids.append(tok)
+            elif row.phase == THINK:
+                free_thinking.append(i)
         self._started = True
+        if free_thinking:  # a sampled end of turn inside thinking would leave no answer
+            scores[torch.tensor(free_thinking), self.tokens.end_of_turn] = float("-inf")
         if forced_rows:
             rows = torch.tensor(forced_rows)
             scores[rows] = float("-inf")
@@ -168,3 +183,50 @@ class BudgetForcingProcessor(LogitsProcessor):
         for row, ids in zip(self.rows, generated):
             if row.phase != DONE and len(row.kinds) < len(ids):
                 self._consume(row, ids[len(row.kinds)])
+
+
+@dataclass
+class ForcedSample:
+    """One budget-forced generation with its exact accounting."""
+
+    token_ids: list[int] = field(default_factory=list)  # generated tokens (prompt excluded), end of turn included
+    kinds: list[str] = field(default_factory=list)  # think | forced_ignore | delimiter | answer, per token
+    thinking_tokens: int = 0
+    answer_tokens: int = 0
+    ignores_used: int = 0
+    forced_end: bool = False
+    stop_reason: str = "eos"  # eos | length
+    rounds: list[dict] = field(default_factory=list)  # per engine request: phase, tokens, finish, what was forced
+    snapshots: list[int] = field(default_factory=list)  # thinking length at each suppressed end (prefix sharing)
+
+    def extend(self, ids: Sequence[int], kind: str) -> None:
+        self.token_ids.extend(ids)
+        self.kinds.extend([kind] * len(ids))
+        if kind in (KIND_THINK, KIND_IGNORE):
+            self.thinking_tokens += len(ids)
+        elif kind == KIND_ANSWER:
+            self.answer_tokens += len(ids)
+
+
+def run_one_pass(engine, prompts: Sequence[Sequence[int]], tokens: ForcingTokens, cap: int, *, num_ignore: int = 0,
+                 min_thinking: int = 0, max_answer_tokens: int = 32, temperature: float = 0.0, top_p: float = 1.0,
+                 seed: int = 0, desc: str = "generate") -> list[ForcedSample]:
+    """Budget forcing with thinking capped at ``cap``, one ``generate`` per batch (HF engine)."""
+    if cap <= 0:
+        raise ValueError(f"thinking cap must be positive, got {cap}")
+    # Room for: thinking, a newline + delimiter + answer prefix, the answer, end of turn.
+    max_new = cap + 1 + len(tokens.end_sequence) + max_answer_tokens + 1
+
+    def factory(batch_size: int) -> BudgetForcingProcessor:
+        return BudgetForcingProcessor(batch_size, tokens, cap, min_thinking=min_thinking, num_ignore=num_ignore,
+                                      max_answer_tokens=max_answer_tokens)
+
+    out = []
+    for c in engine.generate(prompts, max_new, factory, temperature=temperature, top_p=top_p, seed=seed, desc=desc):
+        row = c.processor.rows[c.row]
+        out.append(ForcedSample(token_ids=c.token_ids, kinds=row.kinds[: len(c.token_ids)],
+                                thinking_tokens=row.thinking_tokens, answer_tokens=row.answer_tokens,
+                                ignores_used=row.ignores_used, forced_end=row.forced_end, stop_reason=c.stop_reason,
+                                rounds=[{"phase": "one_pass", "max_new_tokens": max_new, "tokens": len(c.token_ids)}],
+                                snapshots=list(row.snapshots)))
+    return out

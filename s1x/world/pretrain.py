@@ -21,6 +21,7 @@ from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
 
 from s1x.formatting import completion_text, prompt_text
 from s1x.world.tasks import Problem
+from s1x.world.tokenizer import core_size
 
 
 CHAT_SHARE_MOD = 2  # one pretraining problem in 2 (by question hash) is a chat turn
@@ -51,7 +52,8 @@ def build_model(tok: PreTrainedTokenizerFast, arch: dict, seed: int) -> Qwen2For
     """A fresh ``Qwen2ForCausalLM`` sized by ``arch`` (layers, hidden, ffn, heads, kv_heads)."""
     torch.manual_seed(seed)
     config = Qwen2Config(
-        vocab_size=int(math.ceil(len(tok) / 64) * 64),
+        # The core vocabulary only: extension tokens (s1x.world.tokenizer) join at SFT.
+        vocab_size=int(math.ceil(core_size() / 64) * 64),
         hidden_size=arch["hidden"],
         intermediate_size=arch["ffn"],
         num_hidden_layers=arch["layers"],

@@ -39,9 +39,16 @@ WORDS = [
 PUNCT = [" ", "\n", ":", "+", "=", "%", "(", ")", ",", "?", ".", "-", "!", "*"]
 MAX_NUMBER = 128  # sums of 12 digits stay <= 108; leave room for budgets in prompts
 
+# Appended after the core vocabulary for the tokens/steps trace formats (TCC/SCC):
+# budget statements ("Think for up to 96 tokens.") and countdowns past 128. The base
+# model is built and pretrained on the core ids only (:func:`core_size`), so adding
+# these changed nothing it learns; SFT in those formats grows the embeddings
+# (s1x.sft), as one does when a format brings new tokens.
+EXTENSION_WORDS = ["for", "up", "to", "tokens", "steps", "left"]
+MAX_EXTENDED_NUMBER = 256
 
-def vocabulary() -> list[str]:
-    """Every token of the tiny world, specials first (ids are stable)."""
+
+def _core_vocabulary() -> list[str]:
     items = [f"{letter}{d}" for letter in LETTERS for d in range(10)]
     singles = sorted(set(LETTERS) | set(CHOICE_LABELS))
     numbers = [str(i) for i in range(MAX_NUMBER + 1)]
@@ -51,6 +58,18 @@ def vocabulary() -> list[str]:
             seen.add(tok)
             vocab.append(tok)
     return vocab
+
+
+def core_size() -> int:
+    """Number of tokens the base model is built for (the vocabulary before the extension)."""
+    return len(_core_vocabulary())
+
+
+def vocabulary() -> list[str]:
+    """Every token of the tiny world, specials first, the extension last (ids are stable)."""
+    core = _core_vocabulary()
+    extension = EXTENSION_WORDS + [str(i) for i in range(MAX_NUMBER + 1, MAX_EXTENDED_NUMBER + 1)]
+    return core + [t for t in extension if t not in set(core)]
 
 
 def build_tokenizer() -> PreTrainedTokenizerFast:
