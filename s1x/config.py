@@ -195,20 +195,51 @@ class DistributedConfig:
 
 
 @dataclass
+class ClassPrompt:
+    """One class of class-conditional control (ccc): a generic prompt and the bound it asks for."""
+
+    name: str = ""  # short | long
+    text: str = ""  # appended to the question, e.g. "Think briefly."
+    budget: int = 0  # the thinking tokens this class should stay within (what Control checks)
+
+
+@dataclass
 class MethodConfig:
-    """A test-time method; ``none`` and ``bf`` share the budget-forcing controller."""
+    """A test-time method (PAPER.md section 3); every option is one ``conf/method`` file.
+
+    ``budgets`` are thinking tokens, except for scc/scc_bf (steps of
+    ``step_tokens`` tokens). Thinking is always capped at
+    ``max_thinking_tokens`` (``auto``: the model's context minus the longest
+    prompt and the answer room), and an answer is always produced after a cut.
+    """
 
     name: str = "none"
-    # Thinking-token caps to evaluate, one results row each; null: unconstrained.
+    # none | bf | tcc | tcc_bf | scc | scc_bf | ccc | rs | majority (the code path; name is the label)
+    kind: str = "none"
+    # Thinking-token caps (or step bounds) to evaluate, one results row each; null: unconstrained.
     budgets: Optional[list[int]] = None
-    # Hard limit on thinking for unbudgeted runs (the context room left for thinking).
-    max_thinking_tokens: int = 512
+    # Hard limit on thinking for every method: a positive int, or "auto" (context room).
+    max_thinking_tokens: Any = 512
     min_thinking_tokens: int = 0
     num_ignore: int = 0  # times to suppress the end of thinking and append ignore_str
     ignore_str: str = "Wait"
     answer_prefix: str = "Answer:"  # forced after the delimiter; must match the SFT data
     max_answer_tokens: int = 32
     temperature: float = 0.0
+    top_p: float = 1.0
+    # one_pass (HF logits processor, keeps the KV cache) | rounds (re-send the prefix per round;
+    # the only path on vLLM) | auto (one_pass on hf, rounds on vllm)
+    controller: str = "auto"
+    # bf: also answer after each ignore count 0..num_ignore from one generation (prefix sharing).
+    answer_each_ignore: bool = False
+    # The SFT trace format the method needs (tcc: tokens, scc: steps); sft.trace_format follows it.
+    trace_format: str = "plain"
+    step_tokens: int = 100  # scc: tokens per step (the SFT data's sft.chunk_tokens)
+    classes: list[ClassPrompt] = field(default_factory=list)  # ccc
+    max_tries: int = 8  # rs: samples per question and budget before falling back to a BF cut
+    samples: int = 8  # majority: samples per question (K)
+    vote_ks: Optional[list[int]] = None  # majority: k of maj@k; null: 1, 2, 4, ... up to samples
+    vote_subsets: int = 1000  # majority: random k-subsets per question for maj@k
 
 
 @dataclass
@@ -232,10 +263,15 @@ class BenchmarkConfig:
 
 @dataclass
 class EngineConfig:
-    name: str = "hf"
-    batch_size: int = 64
-    device: str = "auto"  # auto | cpu | cuda
+    name: str = "hf"  # hf | vllm
+    batch_size: int = 64  # hf: rows per generate call
+    device: str = "auto"  # hf: auto | cpu | cuda
     dtype: str = "auto"
+    # vllm only
+    tensor_parallel_size: int = 1
+    gpu_memory_utilization: float = 0.9
+    max_model_len: Optional[int] = None
+    enable_prefix_caching: bool = True
 
 
 @dataclass

@@ -268,6 +268,19 @@ def _classifier(cfg, run_: "_Run"):
     return classify
 
 
+def _engine(engine_cfg, model_path: str):
+    """The configured inference engine over ``model_path``."""
+    tokenizer = load_tokenizer(model_path)
+    if engine_cfg.name == "vllm":
+        from s1x.engines.vllm import VLLMEngine
+
+        return VLLMEngine(model_path, tokenizer, engine_cfg.tensor_parallel_size, engine_cfg.dtype,
+                          engine_cfg.gpu_memory_utilization, engine_cfg.max_model_len, engine_cfg.enable_prefix_caching)
+    from s1x.engines.hf import HFEngine
+
+    return HFEngine(model_path, tokenizer, engine_cfg.batch_size, engine_cfg.device, engine_cfg.dtype)
+
+
 def run(cfg, out_dir: str | Path) -> dict:
     """Run the stages of ``cfg.stages`` for ``cfg``, writing the run record to ``out_dir``."""
     validate(cfg)
@@ -303,6 +316,8 @@ def run(cfg, out_dir: str | Path) -> dict:
         model_path, model_key = base or _base_model(cfg, run_, tokenizer, tok_id)
     if "sft" in stages:
         spec = {"sft": _plain(cfg.sft), "seed": cfg.seed}
+        if spec["sft"]["trace_format"] == "plain":  # the chunk size only shapes the countdown formats
+            spec["sft"].pop("chunk_tokens")
         # Keyed by the selected content, not the select stage: a change that selects the same
         # set (e.g. one more benchmark to decontaminate against) trains nothing new. The
         # distributed layout is not in the key either: it changes how, not what (s1x.distributed).
@@ -333,10 +348,7 @@ def run(cfg, out_dir: str | Path) -> dict:
             def build_eval(tmp: Path, bcfg=bcfg, name=name) -> dict:
                 nonlocal engine
                 if engine is None:  # built once, and only if some benchmark is not cached
-                    from s1x.engines.hf import HFEngine
-
-                    engine = HFEngine(model_path, load_tokenizer(model_path), cfg.engine.batch_size,
-                                      cfg.engine.device, cfg.engine.dtype)
+                    engine = _engine(cfg.engine, model_path)
                 questions = load_benchmark(bcfg)
                 bench_rows = evaluate_mod.evaluate_benchmark(engine, engine.tokenizer, questions, name, cfg.method, cfg.seed, tmp,
                                                          list(bcfg.extra_graders))

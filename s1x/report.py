@@ -8,14 +8,15 @@ HEADER = ["benchmark", "method", "budget", "n", "accuracy", "thinking (mean)", "
 def format_results_table(rows: list[dict]) -> str:
     """A Markdown table: benchmark, method, budget, n, accuracy, mean/max thinking tokens, within budget.
 
-    Unbudgeted rows (``method=none``) show ``-`` for budget and within budget.
+    Unbudgeted rows (``method=none``) show ``-`` for budget and within budget; a row's
+    ``variant`` (a ccc class, an ignore count, a k of maj@k) follows the method in brackets.
     """
     lines = ["| " + " | ".join(HEADER) + " |", "|" + "|".join("---" for _ in HEADER) + "|"]
     for r in rows:
         within = r["within_budget_rate"]
         cells = [
             r["benchmark"],
-            r["method"],
+            r["method"] + (f" ({r['variant']})" if r.get("variant") else ""),
             "-" if r["budget"] is None else str(r["budget"]),
             str(r["n"]),
             f"{100 * r['accuracy']:.1f}%",

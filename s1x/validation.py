@@ -11,6 +11,8 @@ from omegaconf import OmegaConf
 
 from s1x.config import STAGES
 from s1x.formatting import TRACE_FORMATS
+from s1x.methods.plan import KINDS as METHOD_KINDS
+from s1x.methods.plan import NEEDS_BUDGETS, TRACE_FORMAT_OF
 from s1x.grading import KINDS
 from s1x.selection import FILTERS
 
@@ -32,21 +34,7 @@ def validate(cfg) -> None:
     _check(len(stages) > 0, "stages", stages, f"give at least one of {list(STAGES)}")
     _check(len(set(stages)) == len(stages), "stages", stages, "list each stage once")
 
-    m = cfg.method
-    if m.budgets is not None:
-        _check(len(m.budgets) > 0, "method.budgets", list(m.budgets), "give at least one budget, or null for none")
-        for b in m.budgets:
-            _check(isinstance(b, int) and b > 0, "method.budgets", list(m.budgets),
-                   "every budget must be a positive integer number of thinking tokens, e.g. method.budgets=[16,32,64]")
-    _check(m.max_thinking_tokens > 0, "method.max_thinking_tokens", m.max_thinking_tokens, "must be a positive integer")
-    _check(m.min_thinking_tokens >= 0, "method.min_thinking_tokens", m.min_thinking_tokens, "must be >= 0")
-    _check(m.num_ignore >= 0, "method.num_ignore", m.num_ignore, "must be >= 0 (times to suppress the end of thinking)")
-    _check(m.max_answer_tokens > 0, "method.max_answer_tokens", m.max_answer_tokens, "must be a positive integer")
-    _check(m.temperature >= 0, "method.temperature", m.temperature, "must be >= 0 (0 = greedy)")
-    _check(bool(m.answer_prefix), "method.answer_prefix", m.answer_prefix, "must be the prefix the SFT data uses, e.g. 'Answer:'")
-    if m.num_ignore > 0 or m.min_thinking_tokens > 0:
-        _check(m.temperature == 0, "method.temperature", m.temperature,
-               "ignore strings and min thinking detect the end of thinking greedily; use method.temperature=0")
+    _validate_method(cfg)
 
     sel = cfg.selection
     if sel.n is None:
@@ -80,10 +68,70 @@ def validate(cfg) -> None:
         for k in b.extra_graders:
             _check(k in KINDS, f"benchmark.{name}.extra_graders", list(b.extra_graders), f"each must be one of {list(KINDS)}")
     _check(cfg.engine.batch_size > 0, "engine.batch_size", cfg.engine.batch_size, "must be positive")
-    _check(cfg.engine.name == "hf", "engine.name", cfg.engine.name, "only 'hf' exists so far")
+    _check(cfg.engine.name in ("hf", "vllm"), "engine.name", cfg.engine.name, "must be hf or vllm")
+    if cfg.engine.name == "vllm":
+        _check(cfg.engine.tensor_parallel_size > 0, "engine.tensor_parallel_size", cfg.engine.tensor_parallel_size,
+               "must be a positive number of GPUs")
     model = cfg.model
     _check(model.name_or_path is not None or (model.arch is not None and model.pretrain is not None),
            "model.name_or_path", None, "set a hub id or path, or use model=tiny (which defines arch and pretrain)")
+
+
+def _validate_method(cfg) -> None:
+    m = cfg.method
+    _check(m.kind in METHOD_KINDS, "method.kind", m.kind, f"must be one of {list(METHOD_KINDS)}")
+    if m.budgets is not None:
+        _check(len(m.budgets) > 0, "method.budgets", list(m.budgets), "give at least one budget, or null for none")
+        for b in m.budgets:
+            _check(isinstance(b, int) and b > 0, "method.budgets", list(m.budgets),
+                   "every budget must be a positive integer number of thinking tokens (steps for scc), "
+                   "e.g. method.budgets=[16,32,64]")
+    if m.kind in NEEDS_BUDGETS:
+        _check(bool(m.budgets), "method.budgets", None, f"method {m.name} ({m.kind}) needs budgets, e.g. [32,64]")
+    mt = m.max_thinking_tokens
+    _check(mt == "auto" or (isinstance(mt, int) and not isinstance(mt, bool) and mt > 0), "method.max_thinking_tokens",
+           mt, "must be a positive integer or auto (the context left after the prompt and the answer)")
+    _check(m.min_thinking_tokens >= 0, "method.min_thinking_tokens", m.min_thinking_tokens, "must be >= 0")
+    _check(m.num_ignore >= 0, "method.num_ignore", m.num_ignore, "must be >= 0 (times to suppress the end of thinking)")
+    _check(m.max_answer_tokens > 0, "method.max_answer_tokens", m.max_answer_tokens, "must be a positive integer")
+    _check(m.temperature >= 0, "method.temperature", m.temperature, "must be >= 0 (0 = greedy)")
+    _check(0 < m.top_p <= 1, "method.top_p", m.top_p, "must be in (0, 1]")
+    _check(bool(m.answer_prefix), "method.answer_prefix", m.answer_prefix, "must be the prefix the SFT data uses, e.g. 'Answer:'")
+    if m.num_ignore > 0 or m.min_thinking_tokens > 0:
+        _check(m.temperature == 0, "method.temperature", m.temperature,
+               "ignore strings and min thinking detect the end of thinking greedily; use method.temperature=0")
+    _check(m.controller in ("auto", "one_pass", "rounds"), "method.controller", m.controller,
+           "must be auto, one_pass or rounds")
+    if m.controller == "one_pass":
+        _check(cfg.engine.name == "hf", "method.controller", m.controller,
+               "one_pass needs the hf engine's logits processors; use method.controller=rounds (or auto) with vllm")
+    if m.answer_each_ignore:
+        _check(m.kind == "bf", "method.answer_each_ignore", True, "only budget forcing (kind bf) has ignores to share")
+        _check(m.num_ignore > 0 and m.min_thinking_tokens == 0, "method.answer_each_ignore", True,
+               "needs method.num_ignore > 0 and method.min_thinking_tokens=0 (an ignore count must be all that differs)")
+    if m.kind == "rs":
+        _check(m.temperature > 0, "method.temperature", m.temperature, "rejection sampling samples: use e.g. 1.0")
+        _check(m.max_tries > 0, "method.max_tries", m.max_tries, "must be positive")
+    if m.kind == "majority":
+        _check(m.samples > 0, "method.samples", m.samples, "must be a positive number of samples per question")
+        _check(m.samples == 1 or m.temperature > 0, "method.temperature", m.temperature,
+               "majority vote over greedy samples votes one answer k times; use e.g. method.temperature=1.0")
+        for k in m.vote_ks or []:
+            _check(0 < k <= m.samples, "method.vote_ks", list(m.vote_ks), f"each k must be in 1..method.samples={m.samples}")
+    if m.kind == "ccc":
+        _check(len(m.classes) > 0, "method.classes", [], "ccc needs its prompt classes, e.g. short and long")
+        for i, c in enumerate(m.classes):
+            _check(bool(c.name) and bool(c.text) and c.budget > 0, f"method.classes[{i}]", c.name,
+                   "each class needs a name, a prompt text and a positive budget")
+    if m.kind in ("scc", "scc_bf"):
+        _check(m.step_tokens > 0, "method.step_tokens", m.step_tokens, "must be a positive number of tokens")
+    _check(m.trace_format in TRACE_FORMATS, "method.trace_format", m.trace_format, f"must be one of {list(TRACE_FORMATS)}")
+    if m.kind in TRACE_FORMAT_OF:
+        _check(m.trace_format == TRACE_FORMAT_OF[m.kind], "method.trace_format", m.trace_format,
+               f"{m.kind} states its bound the way the {TRACE_FORMAT_OF[m.kind]} format trains it")
+    if m.trace_format != "plain" and "sft" in cfg.stages:
+        _check(cfg.sft.trace_format == m.trace_format, "sft.trace_format", cfg.sft.trace_format,
+               f"method {m.name} needs a model trained with sft.trace_format={m.trace_format}")
 
 
 def _validate_distributed(cfg) -> None:

@@ -22,7 +22,7 @@ def _options():
 def test_every_group_option_composes_and_validates():
     options = _options()
     # Counted so a new option cannot be silently skipped (the torchtune bug).
-    assert len(options) == 33, options
+    assert len(options) == 42, options
     assert {g for g, _ in options} == set(GROUPS)
     for group, option in options:
         if group == "model" and option == "hub":
@@ -37,9 +37,11 @@ def test_every_group_option_composes_and_validates():
             overrides = [f"benchmark=[{option}]"]
         else:
             overrides = [f"{group}={option}"]
-        cfg = compose_config(overrides)
-        validate(cfg)
-        OmegaConf.to_container(cfg, resolve=True)
+        settings = [[], ["setting=paper"]] if group == "method" else [[]]
+        for setting in settings:
+            cfg = compose_config(overrides + setting)
+            validate(cfg)
+            OmegaConf.to_container(cfg, resolve=True)
 
 
 def test_default_config_is_the_tiny_world():

@@ -291,3 +291,103 @@ def test_multirun_writes_tables_and_figures_from_its_run_dirs(default_run, cache
     cli = subprocess.run([sys.executable, "-m", "s1x.analysis", "table3", str(sweep), "--benchmark", "tiny-choice"],
                          cwd=ROOT, capture_output=True, text=True)
     assert cli.returncode == 0 and "| bf (s1k) | 100% |" in cli.stdout, cli.stdout + cli.stderr
+
+
+# ---------------------------------------------------------------- test-time methods
+
+
+def _engine_and_prompts(default_run, n=120):
+    from s1x.engines.hf import HFEngine
+    from s1x.formatting import generation_prompt
+    from s1x.models import load_tokenizer
+    from s1x.world import tasks
+
+    ckpt = json.loads((default_run[0] / "checkpoint.json").read_text())["path"]
+    tok = load_tokenizer(ckpt)
+    engine = HFEngine(ckpt, tok, batch_size=64)
+    questions = tasks.generate(n, seed=3, split="test", choice_share=0.3)
+    return engine, tok, [tok(generation_prompt(tok, q.question), add_special_tokens=False)["input_ids"] for q in questions]
+
+
+@pytest.mark.parametrize("ignore_str", ["Wait", ""])
+def test_one_pass_and_rounds_give_identical_outputs_under_greedy(default_run, ignore_str):
+    from s1x.formatting import THINK_END
+    from s1x.methods.budget_forcing import ForcingTokens, run_one_pass
+    from s1x.methods.rounds import run_rounds
+
+    engine, tok, prompts = _engine_and_prompts(default_run)
+    tokens = ForcingTokens.from_tokenizer(tok, THINK_END, "Answer:", ignore_str)
+    settings = [(16, 0, 0), (48, 0, 0), (96, 2, 0), (200, 4, 0), (64, 0, 40)]  # (cap, ignores, min thinking)
+    for cap, ignores, min_thinking in settings:
+        kw = {"num_ignore": ignores, "min_thinking": min_thinking, "max_answer_tokens": 32}
+        one, rounds = run_one_pass(engine, prompts, tokens, cap, **kw), run_rounds(engine, prompts, tokens, cap, **kw)
+        for a, b in zip(one, rounds):
+            assert (a.token_ids, a.kinds) == (b.token_ids, b.kinds), (cap, ignores, tok.decode(a.token_ids),
+                                                                      tok.decode(b.token_ids))
+            assert (a.thinking_tokens, a.answer_tokens, a.ignores_used, a.forced_end) == \
+                (b.thinking_tokens, b.answer_tokens, b.ignores_used, b.forced_end)
+            assert a.thinking_tokens <= cap
+        # Every setting exercised what it claims: cuts, ignores, the minimum.
+        if ignores:
+            assert sum(s.ignores_used for s in one) > 0
+        if cap <= 48:
+            assert sum(s.forced_end for s in one) > 0
+
+
+def test_prefix_sharing_answers_equal_separate_runs(default_run):
+    from s1x.evaluate import answers_at_each_ignore
+    from s1x.formatting import THINK_END
+    from s1x.methods.budget_forcing import ForcingTokens, run_one_pass
+
+    engine, tok, prompts = _engine_and_prompts(default_run)
+    tokens = ForcingTokens.from_tokenizer(tok, THINK_END, "Answer:", "Wait")
+    n, cap = 4, 160
+    shared = run_one_pass(engine, prompts, tokens, cap, num_ignore=n)
+    per_count = answers_at_each_ignore(engine, prompts, shared, tokens, n, 32, seed=0)
+    assert sum(s.ignores_used == n for s in shared) > 0
+    for i in range(n + 1):
+        separate = run_one_pass(engine, prompts, tokens, cap, num_ignore=i)
+        for a, b in zip(per_count[i], separate):
+            assert a.token_ids == b.token_ids, (i, tok.decode(a.token_ids), tok.decode(b.token_ids))
+            assert (a.thinking_tokens, a.ignores_used, a.forced_end) == (b.thinking_tokens, b.ignores_used, b.forced_end)
+
+
+METHOD_RUNS = {
+    # option: extra overrides (kept small: tiny-choice only)
+    "tcc": [], "tcc_bf": [], "scc": [], "scc_bf": [], "ccc": [],
+    "rs": ["method.max_tries=4"], "majority": ["method.samples=4"], "bf_extend": ["method.num_ignore=2"],
+}
+ALWAYS_WITHIN = {"tcc_bf", "scc_bf", "rs"}
+
+
+@pytest.mark.parametrize("method", list(METHOD_RUNS))
+def test_every_method_runs_through_the_cli_and_writes_rows(default_run, cache, tmp_path, method):
+    r = run_cli([f"method={method}", "benchmark=[tiny-choice]", *METHOD_RUNS[method]], cache, tmp_path / method)
+    assert r.returncode == 0, r.stderr[-3000:]
+    res = _results(tmp_path / method)
+    rows = res["results"]
+    assert rows and all(x["method"] == method and x["benchmark"] == "tiny-choice" for x in rows)
+    for row in rows:
+        samples = [json.loads(x) for x in (tmp_path / method / row["samples"]).read_text().splitlines()]
+        assert len(samples) == 100 and 0 <= row["accuracy"] <= 1
+        if method in ALWAYS_WITHIN:
+            assert row["within_budget_rate"] == 1.0 and row["max_thinking_tokens"] <= row["budget_tokens"], row
+        elif method in ("tcc", "scc", "ccc"):  # real control, measured not forced
+            assert 0 <= row["within_budget_rate"] <= 1 and row["forced_end_rate"] == 0.0
+    if method in ("tcc", "tcc_bf", "scc", "scc_bf"):  # trained on the matching trace format
+        assert res["sft"]["trace_format"] == ("tokens" if method.startswith("tcc") else "steps")
+        prompt = json.loads((tmp_path / method / rows[0]["samples"]).read_text().splitlines()[0])["prompt"]
+        unit = "tokens" if method.startswith("tcc") else "steps"
+        assert f"Think for up to {rows[0]['budget']} {unit}." in prompt
+    if method == "scc_bf":
+        assert [x["budget_tokens"] for x in rows] == [32 * x["budget"] for x in rows]
+    if method == "ccc":
+        assert [x["variant"] for x in rows] == ["short", "long"]
+    if method == "rs":
+        assert all(x["mean_tries"] >= 1 for x in rows)
+    if method == "majority":
+        assert [x["k"] for x in rows] == [1, 2, 4]
+        assert rows[2]["mean_thinking_tokens"] == pytest.approx(4 * rows[0]["mean_thinking_tokens_per_sample"])
+    if method == "bf_extend":
+        assert [x["num_ignore"] for x in rows] == [0, 1, 2]
+        assert rows[0]["mean_thinking_tokens"] < rows[2]["mean_thinking_tokens"]

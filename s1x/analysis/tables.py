@@ -102,9 +102,14 @@ def table2(col: Collection, reference: str = "s1k", method: str | None = "bf", n
 
 
 def method_points(run: Run, benchmark: str, method: str) -> list[RunPoint]:
-    """The runs of one method on one benchmark as metric points (one per budget)."""
+    """The runs of one method on one benchmark as metric points (one per budget). The bound is
+    ``budget_tokens`` where a row has it (scc budgets are steps), else ``budget``."""
+    def bound(r: dict) -> float:
+        b = r.get("budget_tokens", r["budget"])
+        return float(b) if b is not None else float("inf")
+
     return [RunPoint(compute=r["mean_thinking_tokens"], accuracy=r["accuracy"], max_compute=r["max_thinking_tokens"],
-                     max_bound=float(r["budget"]) if r["budget"] is not None else float("inf"))
+                     max_bound=bound(r))
             for r in run.rows(benchmark, method)
             if r.get("mean_thinking_tokens") is not None and r.get("max_thinking_tokens") is not None]
 

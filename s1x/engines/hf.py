@@ -47,6 +47,7 @@ class HFEngine:
         self.batch_size = batch_size
         self.pad_id = tokenizer.pad_token_id
         self.eos_id = tokenizer.convert_tokens_to_ids(tokenizer.eos_token)
+        self.context_length = getattr(self.model.config, "max_position_embeddings", None)
 
     @torch.inference_mode()
     def generate(
@@ -151,6 +152,81 @@ class HFEngine:
                 tokens.append(tok)
             outs.append(GenerationOutput(tokens, self.tokenizer.decode(tokens), finish, stop_id))
         return outs
+
+    @torch.inference_mode()
+    def answers_from_snapshots(self, sequences: Sequence[list[int]], cuts: Sequence[list[int]], suffix: list[int],
+                               max_new_tokens: int, desc: str = "answers from snapshots") -> list[list[list[int]]]:
+        """Greedy continuations of ``sequence[:cut] + suffix`` for every cut of every sequence,
+        with one prefill per sequence (prefix sharing on HF).
+
+        Each batch of sequences is encoded once; the KV cache is repeated once per
+        cut and all cuts decode together, the positions after each cut hidden by the
+        attention mask (positions count only what is visible, so RoPE sees the same
+        positions as a fresh prefix). Returns ``[sequence][cut] -> new token ids`` (the end-of-turn id
+        excluded; at most ``max_new_tokens``)."""
+        order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]))
+        out: list[list[list[int]]] = [[[] for _ in c] for c in cuts]
+        bar = tqdm(total=len(sequences), desc=desc, unit="seq", leave=False, mininterval=1.0)
+        # Every sequence becomes one row per cut: keep about batch_size rows per forward pass.
+        per_batch = max(1, self.batch_size // max(1, max(len(c) for c in cuts)))
+        for start in range(0, len(order), per_batch):
+            idx = [i for i in order[start : start + per_batch] if cuts[i]]
+            bar.update(min(per_batch, len(order) - start))
+            if not idx:
+                continue
+            width = max(len(sequences[i]) for i in idx)
+            ids = torch.full((len(idx), width), self.pad_id, dtype=torch.long)
+            mask = torch.zeros_like(ids)
+            for r, i in enumerate(idx):
+                ids[r, width - len(sequences[i]) :] = torch.tensor(sequences[i])
+                mask[r, width - len(sequences[i]) :] = 1
+            ids, mask = ids.to(self.device), mask.to(self.device)
+            pos = (mask.cumsum(-1) - 1).clamp(min=0)
+            cache = self.model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True).past_key_values
+            # All cuts of the batch decode together: row r's j-th cut is row r * n_cuts + j.
+            n_cuts = max(len(cuts[i]) for i in idx)
+            cache.batch_repeat_interleave(n_cuts)
+            branch_mask = mask.repeat_interleave(n_cuts, dim=0)
+            active = []
+            for r, i in enumerate(idx):
+                for j in range(n_cuts):
+                    cut = cuts[i][j] if j < len(cuts[i]) else len(sequences[i])
+                    branch_mask[r * n_cuts + j, width - len(sequences[i]) + cut :] = 0  # hide what follows the cut
+                    active.append(j < len(cuts[i]))
+            new = self._greedy_branch(cache, branch_mask, suffix, max_new_tokens, active)
+            for r, i in enumerate(idx):
+                for j in range(len(cuts[i])):
+                    out[i][j] = new[r * n_cuts + j]
+        bar.close()
+        return out
+
+    def _greedy_branch(self, cache, mask, suffix: list[int], max_new_tokens: int, active: list[bool]) -> list[list[int]]:
+        """Feed ``suffix`` after the visible part of each row, then decode greedily to end of turn
+        (inactive rows are padding and stop at once)."""
+        rows = mask.shape[0]
+        visible = mask.sum(-1, keepdim=True)
+        step_ids = torch.tensor([suffix] * rows, device=self.device)
+        generated: list[list[int]] = [[] for _ in range(rows)]
+        done = [not a for a in active]
+        for step in range(max_new_tokens + 1):
+            n = step_ids.shape[1]
+            mask = torch.cat([mask, torch.ones((rows, n), dtype=mask.dtype, device=self.device)], dim=-1)
+            pos = visible + torch.arange(n, device=self.device)
+            visible = visible + n
+            logits = self.model(input_ids=step_ids, attention_mask=mask, position_ids=pos, past_key_values=cache,
+                                use_cache=True).logits[:, -1]
+            nxt = logits.argmax(-1).tolist()
+            for r, t in enumerate(nxt):
+                if done[r]:
+                    continue
+                if t == self.eos_id or len(generated[r]) >= max_new_tokens:
+                    done[r] = True
+                else:
+                    generated[r].append(t)
+            if all(done):
+                break
+            step_ids = torch.tensor(nxt, device=self.device).unsqueeze(-1)
+        return generated
 
     def _strip(self, ids: list[int]) -> tuple[list[int], str]:
         """Cut a row after its end-of-turn token (generate pads finished rows)."""

@@ -129,6 +129,7 @@ class BudgetForcingProcessor(LogitsProcessor):
             row.last_kind = row.queue_kind
             return row.queue.pop(0)
         if row.phase == THINK:
+            at_cap = self.budget is not None and row.thinking_tokens >= self.budget
             if argmax in (self.tokens.end_sequence[0], self.tokens.end_of_turn):  # the model ends thinking
                 ignore_fits = self.budget is None or row.thinking_tokens + len(self.tokens.ignore) < self.budget
                 must_go_on = row.ignores_used < self.num_ignore or row.thinking_tokens < self.min_thinking
@@ -136,11 +137,17 @@ class BudgetForcingProcessor(LogitsProcessor):
                     row.snapshots.append(row.thinking_tokens)
                     row.ignores_used += 1
                     row.queue, row.queue_kind = list(self.tokens.ignore), KIND_IGNORE
-                else:  # its own end: the delimiter and answer prefix, so every sample parses alike
+                    return self._decide(row, argmax)
+                if argmax == self.tokens.end_of_turn or at_cap:
+                    # Its own end (or at the cap anyway): the delimiter and answer prefix.
                     row.queue, row.queue_kind = list(self.tokens.end_sequence), KIND_DELIM
                     row.phase = ANSWER
-                return self._decide(row, argmax)
-            if self.budget is not None and row.thinking_tokens >= self.budget:
+                    return self._decide(row, argmax)
+                # Otherwise the model picks: greedy takes the delimiter (completed in _consume);
+                # a sampled continuation is the model's choice, not forced by the argmax.
+                row.last_kind = KIND_THINK
+                return None
+            if at_cap:
                 newline = [] if row.last_token == self.tokens.newline else [self.tokens.newline]
                 row.queue, row.queue_kind = newline + list(self.tokens.end_sequence), KIND_DELIM
                 row.forced_end, row.phase = True, ANSWER

@@ -1,0 +1,193 @@
+"""The engine interface: HF's per-row limits, and the vLLM adapter against a fake with vLLM's shapes.
+
+The fake stands in for ``vllm.LLM``/``SamplingParams`` (no GPU, no vLLM): it
+continues every prompt with a scripted "model" and honours max_tokens,
+min_tokens and stop_token_ids the way vLLM does (a special stop token is not
+kept in ``token_ids``; ``stop_reason`` names it).
+"""
+
+from dataclasses import dataclass, field
+
+import pytest
+
+from s1x.engines.base import GenerationRequest
+from s1x.engines.hf import HFEngine
+from s1x.engines.vllm import VLLMEngine
+from s1x.formatting import THINK_END, generation_prompt
+from s1x.methods.budget_forcing import ForcingTokens
+from s1x.methods.rounds import run_rounds
+from s1x.world.pretrain import build_model
+from s1x.world.tokenizer import build_tokenizer
+
+TOK = build_tokenizer()
+IDS = lambda s: TOK(s, add_special_tokens=False)["input_ids"]  # noqa: E731
+IM_START, IM_END = TOK.convert_tokens_to_ids("<|im_start|>"), TOK.convert_tokens_to_ids("<|im_end|>")
+
+
+@pytest.fixture(scope="module")
+def hf_engine(tmp_path_factory):
+    path = tmp_path_factory.mktemp("rand")
+    build_model(TOK, {"layers": 1, "hidden": 32, "ffn": 64, "heads": 2, "kv_heads": 1}, seed=1).save_pretrained(path)
+    return HFEngine(str(path), TOK, batch_size=4)
+
+
+def test_hf_requests_honour_per_row_max_min_and_stop_ids(hf_engine):
+    prompts = [tuple(IDS(generation_prompt(TOK, q))) for q in ("sum A1 B2", "count 3 in C3 D4 E3", "max F1")]
+    free = hf_engine.generate_requests([GenerationRequest(p, 12) for p in prompts])
+    assert all(len(o.token_ids) <= 12 for (o,) in free)
+    # Stop on the token the model writes at position 5: the output ends before it and names it.
+    reqs, cuts = [], []
+    for p, (o,) in zip(prompts, free):
+        if len(o.token_ids) == 12 and IM_END not in o.token_ids:
+            tok = o.token_ids[5]
+            cut = o.token_ids.index(tok)
+            reqs.append(GenerationRequest(p, 12, stop_ids=(tok,)))
+            cuts.append((o.token_ids[:cut], tok))
+    assert reqs, "the random model should write 12 tokens for some prompt"
+    for (o,), (prefix, tok) in zip(hf_engine.generate_requests(reqs), cuts):
+        assert o.token_ids == prefix and o.finish_reason == "stop" and o.stop_id == tok
+        assert o.text == TOK.decode(prefix)
+    # Different max_new_tokens in one batch: each row stops at its own limit.
+    mixed = hf_engine.generate_requests([GenerationRequest(p, m) for p, m in zip(prompts, (3, 7, 1))])
+    for (o,), m, (full,) in zip(mixed, (3, 7, 1), free):
+        assert o.token_ids == full.token_ids[:m] and (o.finish_reason == "length" or len(o.token_ids) < m)
+    # min_new_tokens: a stop id cannot come before it.
+    (o,), = hf_engine.generate_requests([GenerationRequest(reqs[0].prompt_ids, 12, min_new_tokens=9,
+                                                           stop_ids=reqs[0].stop_ids)])
+    assert reqs[0].stop_ids[0] not in o.token_ids[:8]
+    # n samples per request come back as n outputs.
+    outs = hf_engine.generate_requests([GenerationRequest(prompts[0], 4, temperature=1.0, n=3, seed=5)])
+    assert len(outs) == 1 and len(outs[0]) == 3
+
+
+# --------------------------------------------------------------------------- the vLLM fake
+
+
+@dataclass
+class FakeSamplingParams:
+    n: int = 1
+    temperature: float = 1.0
+    top_p: float = 1.0
+    seed: int | None = None
+    max_tokens: int | None = 16
+    min_tokens: int = 0
+    stop_token_ids: list = field(default_factory=list)
+    skip_special_tokens: bool = True
+    include_stop_str_in_output: bool = False
+
+
+@dataclass
+class FakeCompletionOutput:
+    index: int
+    text: str
+    token_ids: list
+    cumulative_logprob: float | None
+    logprobs: object
+    finish_reason: str | None
+    stop_reason: int | str | None
+
+
+@dataclass
+class FakeRequestOutput:
+    request_id: str
+    prompt_token_ids: list
+    outputs: list
+
+
+class FakeLLM:
+    """vLLM's offline LLM, shape for shape; ``script(context) -> next token`` is the model."""
+
+    script = None
+
+    def __init__(self, **kwargs):
+        self.kwargs = kwargs
+        self.calls: list[list[FakeSamplingParams]] = []
+
+    def generate(self, prompts, sampling_params=None, use_tqdm=True):
+        self.calls.append(list(sampling_params))
+        results = []
+        for i, (p, sp) in enumerate(zip(prompts, sampling_params)):
+            ctx, out, finish, reason = list(p["prompt_token_ids"]), [], "length", None
+            while len(out) < sp.max_tokens:
+                tok = type(self).script(ctx + out)
+                if tok in sp.stop_token_ids and len(out) >= sp.min_tokens:
+                    finish, reason = "stop", tok  # special tokens are not kept, like vLLM
+                    break
+                if tok in sp.stop_token_ids:  # vLLM masks stop ids before min_tokens
+                    tok = IDS("\n")[0]
+                out.append(tok)
+            results.append(FakeRequestOutput(str(i), p["prompt_token_ids"], [
+                FakeCompletionOutput(0, TOK.decode(out), out, None, None, finish, reason)]))
+        return results
+
+
+def _scripted_model(context: list[int]) -> int:
+    """Writes 'A1:0+1=1\\n' lines and wants to end thinking after every 2 lines; answers '7'."""
+    text = TOK.decode(context)
+    if text.endswith("Answer:"):
+        return IDS(" ")[0]
+    if text.endswith("Answer: "):
+        return IDS("7")[0]
+    if text.endswith("Answer: 7"):
+        return IM_END
+    think = text.rsplit("<|im_start|>think\n", 1)[-1]
+    lines = think.count("\n")
+    if think.endswith("\n") and lines % 2 == 0 and lines > 0:
+        return IM_START
+    line = IDS("A1:0+1=1\n")
+    pos = len(IDS(think.rsplit("\n", 1)[-1])) if not think.endswith("\n") else 0
+    return line[pos]
+
+
+@pytest.fixture
+def fake_vllm():
+    FakeLLM.script = staticmethod(_scripted_model)
+    return VLLMEngine("some/model", TOK, tensor_parallel_size=2, llm_cls=FakeLLM, sampling_params_cls=FakeSamplingParams)
+
+
+def test_vllm_engine_is_built_with_prefix_caching_and_tensor_parallel(fake_vllm):
+    kw = fake_vllm.llm.kwargs
+    assert kw["model"] == "some/model" and kw["tensor_parallel_size"] == 2 and kw["enable_prefix_caching"] is True
+
+
+def test_vllm_rounds_send_the_exact_sampling_parameters(fake_vllm):
+    tokens = ForcingTokens.from_tokenizer(TOK, THINK_END, "Answer:", "Wait")
+    prompt = IDS(generation_prompt(TOK, "sum A1"))
+    cap = 40
+    (s,) = run_rounds(fake_vllm, [prompt], tokens, cap, num_ignore=2, max_answer_tokens=5)
+    calls = [c[0] for c in fake_vllm.llm.calls]
+    # Each thinking round has room for the rest of the cap plus one token (to see whether the
+    # model ends exactly at the cap); "Wait" (1 token) counts as thinking.
+    think_rounds = [r["tokens"] for r in s.rounds[:3]]
+    # Two lines; the rest of a line after "Wait" and a line; then 8 tokens for 7 of room.
+    assert think_rounds == [16, 15, 8]
+    assert [c.max_tokens for c in calls] == [cap + 1, cap + 1 - 17, cap + 1 - 33, 5] == [41, 24, 8, 5]
+    for c in calls[:3]:
+        assert c.stop_token_ids == sorted([IM_START, IM_END]) and c.min_tokens == 0
+    assert calls[3].stop_token_ids == [IM_END]
+    for c in calls:
+        assert c.skip_special_tokens is False and c.include_stop_str_in_output is False
+        assert c.n == 1 and c.temperature == 0.0 and c.top_p == 1.0 and c.seed is None
+    # Accounting: two ignores, then the cut: the 8th token of the last round is dropped and
+    # thinking stops exactly at the cap; the answer still comes.
+    assert s.ignores_used == 2 and s.thinking_tokens == cap and s.forced_end
+    text = TOK.decode(s.token_ids)
+    assert text.count("Wait") == 2 and text.endswith("<|im_start|>answer\nAnswer: 7<|im_end|>")
+    assert [r["forced"] for r in s.rounds] == ["ignore", "ignore", "cap", None]
+
+
+def test_vllm_rounds_cut_at_the_cap_and_still_answer(fake_vllm):
+    tokens = ForcingTokens.from_tokenizer(TOK, THINK_END, "Answer:", "Wait")
+    prompt = IDS(generation_prompt(TOK, "sum A1"))
+    (s,) = run_rounds(fake_vllm, [prompt], tokens, 13, num_ignore=0, max_answer_tokens=5)
+    assert s.thinking_tokens == 13 and s.forced_end
+    text = TOK.decode(s.token_ids)
+    assert "\n<|im_start|>answer\nAnswer: 7<|im_end|>" in text
+    assert fake_vllm.llm.calls[0][0].max_tokens == 14
+
+
+def test_vllm_sampling_params_carry_seed_min_tokens_and_n(fake_vllm):
+    sp = fake_vllm.sampling_params(GenerationRequest((1, 2), 10, min_new_tokens=3, stop_ids=(5,), temperature=0.7,
+                                                     top_p=0.9, seed=11, n=4))
+    assert (sp.n, sp.temperature, sp.top_p, sp.seed, sp.max_tokens, sp.min_tokens) == (4, 0.7, 0.9, 11, 10, 3)
+    assert sp.stop_token_ids == sorted([5, IM_END]) and sp.skip_special_tokens is False
