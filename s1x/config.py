@@ -12,7 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+from pathlib import Path
+
 from hydra.core.config_store import ConfigStore
+from omegaconf import OmegaConf
 
 STAGES = ("select", "sft", "evaluate")
 
@@ -276,13 +279,36 @@ class EngineConfig:
 
 @dataclass
 class LoggerConfig:
+    """The experiment tracker (s1x.tracking): ``none``, or ``wandb``."""
+
     name: str = "none"
+    project: str = "s1x"
+    entity: Optional[str] = None
+    # null: the sweep (its dir) in a multirun, no group for a single run
+    group: Optional[str] = None
+    tags: list[str] = field(default_factory=list)  # added to the choices (selection=s1k, method=bf, ...)
+    mode: str = "offline"  # online | offline | disabled
+    samples_per_row: int = 20  # rows of each results row's samples in the samples table
 
 
 @dataclass
 class PathsConfig:
     # Shared by every run and sweep cell: the stage cache that makes reruns free.
     cache_dir: str = "${oc.env:S1X_CACHE_DIR,'~/.cache/s1x'}"
+
+
+@dataclass
+class ClusterConfig:
+    """Your SLURM cluster's names, read by the launcher profiles (launchers/hydra/launcher).
+
+    Set them once in the git-ignored ``conf/local/cluster.yaml`` (``# @package _global_``
+    then ``cluster: {account: ..., partition: ...}``) or per command (``cluster.account=...``).
+    """
+
+    account: Optional[str] = None
+    partition: Optional[str] = None  # CPU jobs (hydra/launcher=slurm)
+    gpu_partition: Optional[str] = None  # GPU jobs (slurm_gpu1, slurm_gpu8, slurm_2x8)
+    qos: Optional[str] = None
 
 
 @dataclass
@@ -303,6 +329,8 @@ class RootConfig:
     logger: Any = None
     paths: Any = None
     distributed: Any = None
+    sweeps: Any = None
+    cluster: ClusterConfig = field(default_factory=ClusterConfig)
 
 
 SCHEMAS = {
@@ -320,10 +348,16 @@ SCHEMAS = {
 }
 
 
+SWEEPS_DIR = Path(__file__).resolve().parent.parent / "sweeps"
+
+
 def register_configs() -> None:
-    """Register the root schema and every group schema under ``schema/<group>/<name>``."""
+    """Register the root schema, every group schema under ``schema/<group>/<name>``, and the
+    experiment configs of ``sweeps/`` as the ``sweeps`` group (``sweeps=table2``)."""
     cs = ConfigStore.instance()
     cs.store(name="root_schema", node=RootConfig)
     for group, schemas in SCHEMAS.items():
         for name, node in schemas.items():
             cs.store(group=f"schema/{group}", name=name, node=node)
+    for path in sorted(SWEEPS_DIR.glob("*.yaml")):  # each file starts with `# @package _global_`
+        cs.store(group="sweeps", name=path.stem, node=OmegaConf.load(path), package="_global_")

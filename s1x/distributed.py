@@ -140,7 +140,8 @@ def launch_command(dist_cfg, spec_path: Path, lay: Layout, accelerate_config: Pa
                            "(run inside sbatch/salloc, or through a hydra/launcher=slurm_* profile)")
     # One launcher per node; the node rank is read on each node, so it stays unquoted.
     inner = " ".join(a if a.endswith("$SLURM_NODEID") else shlex.quote(a) for a in cmd)
-    return ["srun", f"--nodes={lay.nnodes}", "--ntasks-per-node=1", "--kill-on-bad-exit=1",
+    # --overlap: the run process's own job step (submitit's srun) still holds the nodes.
+    return ["srun", "--overlap", f"--nodes={lay.nnodes}", "--ntasks-per-node=1", "--kill-on-bad-exit=1",
             "bash", "-c", inner]
 
 

@@ -8,6 +8,7 @@ work. ``model=<hub id or path>`` is accepted beside the named options of the
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -41,6 +42,10 @@ def rewrite_model_argument(argv: list[str], conf_dir: Path = CONF_DIR) -> list[s
 def main(cfg) -> None:
     from s1x import pipeline
 
+    if os.environ.get("SUBMITIT_EXECUTOR") == "slurm" and int(os.environ.get("SLURM_PROCID", "0") or 0) > 0:
+        # Multi-node profiles (slurm_2x8) start one task per node; the run lives on the first
+        # node, and distributed SFT reaches the others itself (srun, s1x.distributed).
+        return
     out_dir = Path(HydraConfig.get().runtime.output_dir)
     t0 = time.time()
     try:
@@ -48,6 +53,13 @@ def main(cfg) -> None:
     except ConfigError as e:
         print(f"s1x: config error: {e}", file=sys.stderr)
         sys.exit(2)
+    from omegaconf import OmegaConf
+
+    from s1x import tracking
+
+    tracked = tracking.log_run(cfg.logger, OmegaConf.to_container(cfg, resolve=True), results, out_dir)
+    if tracked:
+        print(f"s1x: logged to {cfg.logger.name} ({cfg.logger.mode}): {tracked}")
     stages = ", ".join(f"{k} {'cached' if results['cached'][k] else 'computed'} ({v:.1f} s)"
                        for k, v in results["timings_s"].items())
     print(f"\ns1x: done in {time.time() - t0:.1f} s. Stages: {stages}.")

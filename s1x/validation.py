@@ -72,6 +72,10 @@ def validate(cfg) -> None:
     if cfg.engine.name == "vllm":
         _check(cfg.engine.tensor_parallel_size > 0, "engine.tensor_parallel_size", cfg.engine.tensor_parallel_size,
                "must be a positive number of GPUs")
+    lg = cfg.logger
+    _check(lg.name in ("none", "wandb"), "logger.name", lg.name, "must be none or wandb")
+    _check(lg.mode in ("online", "offline", "disabled"), "logger.mode", lg.mode, "must be online, offline or disabled")
+    _check(lg.samples_per_row >= 0, "logger.samples_per_row", lg.samples_per_row, "must be >= 0")
     model = cfg.model
     _check(model.name_or_path is not None or (model.arch is not None and model.pretrain is not None),
            "model.name_or_path", None, "set a hub id or path, or use model=tiny (which defines arch and pretrain)")

@@ -35,3 +35,18 @@ def run_cli(args, cache_dir, run_dir, timeout=900):
 def _clear_hydra():
     yield
     GlobalHydra.instance().clear()
+
+
+@pytest.fixture(scope="session")
+def cache(tmp_path_factory):
+    """One stage cache for the whole session, as a user's reruns share ~/.cache/s1x."""
+    return tmp_path_factory.mktemp("s1x-cache")
+
+
+@pytest.fixture(scope="session")
+def default_run(cache, tmp_path_factory):
+    """``python -m s1x.run`` with no arguments, once per session: (run dir, completed process)."""
+    run_dir = tmp_path_factory.mktemp("runs") / "default"
+    r = run_cli([], cache, run_dir)
+    assert r.returncode == 0, r.stderr[-3000:]
+    return run_dir, r

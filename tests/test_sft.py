@@ -78,7 +78,7 @@ def test_two_node_fsdp_runs_one_accelerate_per_node_through_srun(tmp_path):
     lay = distributed.layout(cfg.distributed, env)
     acc = distributed.write_accelerate_config(cfg.distributed, lay, tmp_path / "accelerate.yaml")
     cmd = distributed.launch_command(cfg.distributed, tmp_path / "spec.json", lay, acc, env)
-    assert cmd[:4] == ["srun", "--nodes=2", "--ntasks-per-node=1", "--kill-on-bad-exit=1"]
+    assert cmd[:5] == ["srun", "--overlap", "--nodes=2", "--ntasks-per-node=1", "--kill-on-bad-exit=1"]
     inner = cmd[-1]
     assert "--machine_rank=$SLURM_NODEID" in inner  # expanded on each node
     assert "--num_machines=2" in inner and "--num_processes=16" in inner

@@ -2,7 +2,8 @@
 
 Enabled in ``conf/config.yaml`` (``hydra.callbacks.analysis``): after
 ``python -m s1x.run -m ...`` the sweep dir gets ``analysis/`` with Table 2 (if
-the sweep trained several selections), Table 3 per benchmark and Figure 1, as
+the sweep trained several selections), Table 3 per benchmark, Figure 1, Figure 4a
+(``bf_extend`` rows) and Figure 4b (``majority`` and ``bf`` rows), as
 ``python -m s1x.analysis`` would write them. It reads only the run dirs; a
 failure here is logged and never fails the sweep.
 """
@@ -29,6 +30,10 @@ class AnalysisCallback(Callback):
         try:
             written = write_all(root, self.resamples)
             log.info("analysis of %s: %s", root, ", ".join(str(p) for p in written) or "nothing to tabulate")
+            if written and config.get("logger") is not None:
+                from s1x.tracking import log_analysis
+
+                log_analysis(config.logger, root / "analysis", f"sweep:{root}")
         except Exception as e:  # the sweep's results are on disk either way
             log.warning("analysis of %s failed: %s (rerun: python -m s1x.analysis table2 %s)", root, e, root)
 
@@ -36,7 +41,7 @@ class AnalysisCallback(Callback):
 def write_all(root: Path, resamples: int = 10_000) -> list[Path]:
     """Every table and figure the runs under ``root`` support, written to ``root/analysis``."""
     from s1x.analysis.collect import collect
-    from s1x.analysis.figures import figure1
+    from s1x.analysis.figures import figure1, figure4b
     from s1x.analysis.tables import table2, table3
 
     col = collect(root)
@@ -51,4 +56,11 @@ def write_all(root: Path, resamples: int = 10_000) -> list[Path]:
     if any(run.rows(method="bf") for run in col.runs):
         figure1(col, out)
         written += [out / "figure1.png", out / "figure1.pdf"]
+    if any(run.rows(method="bf_extend") for run in col.runs):
+        figure1(col, out, "bf_extend", stem="figure4a")
+        written += [out / "figure4a.png", out / "figure4a.pdf"]
+    for bench in sorted({row["benchmark"] for run in col.runs for row in run.rows(method="majority")}):
+        if any(run.rows(bench, "bf") for run in col.runs):
+            figure4b(col, out, bench)
+            written += [out / f"figure4b_{bench}.png", out / f"figure4b_{bench}.pdf"]
     return written

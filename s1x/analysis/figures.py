@@ -25,8 +25,9 @@ def figure1_points(col: Collection, method: str = "bf") -> dict[str, dict[str, l
     return out
 
 
-def figure1(col: Collection, out_dir: Path, method: str = "bf"):
-    """Draw Figure 1 (one panel per benchmark); write PNG and PDF; return (figure, points)."""
+def figure1(col: Collection, out_dir: Path, method: str = "bf", stem: str = "figure1"):
+    """Draw Figure 1 (one panel per benchmark); write ``<stem>.png`` and ``.pdf``; return (figure, points).
+    Figure 4a is the same plot of ``bf_extend`` (accuracy against thinking as ignores grow)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -48,7 +49,7 @@ def figure1(col: Collection, out_dir: Path, method: str = "bf"):
     fig.tight_layout()
     out_dir.mkdir(parents=True, exist_ok=True)
     for ext in ("png", "pdf"):
-        fig.savefig(out_dir / f"figure1.{ext}", dpi=150)
+        fig.savefig(out_dir / f"{stem}.{ext}", dpi=150)
     return fig, points
 
 

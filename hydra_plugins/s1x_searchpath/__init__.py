@@ -1,0 +1,1 @@
+"""Hydra plugin: puts the repository's ``launchers/`` on Hydra's config search path."""
