@@ -43,9 +43,10 @@ def test_each_sweep_composes_and_every_cell_validates(sweep, setting):
         assert cell[key].name == value
 
 
+@pytest.mark.parametrize("sweep", list(SWEEPS))
 @pytest.mark.parametrize("setting", ["tiny", "paper"])
-def test_sweep_prints_its_job_config_from_the_cli(setting, tmp_path):
-    r = subprocess.run([sys.executable, "-m", "s1x.run", "sweeps=table3", f"setting={setting}", "--cfg", "job"],
+def test_sweep_prints_its_job_config_from_the_cli(sweep, setting, tmp_path):
+    r = subprocess.run([sys.executable, "-m", "s1x.run", f"sweeps={sweep}", f"setting={setting}", "--cfg", "job"],
                        cwd=tmp_path, capture_output=True, text=True, timeout=120)  # any working directory
     assert r.returncode == 0, r.stderr
     assert f"name: {setting}" in r.stdout and "stages:" in r.stdout
