@@ -260,10 +260,23 @@ def test_multirun_writes_tables_and_figures_from_its_run_dirs(default_run, cache
     env = {**os.environ, "S1X_CACHE_DIR": str(cache)}
     sweep = tmp_path / "table2"
     cmd = [sys.executable, "-m", "s1x.run", "-m", "selection=s1k,1k-random", "method.budgets=[32,96]",
-           f"hydra.sweep.dir={sweep}"]
+           f"hydra.sweep.dir={sweep}", "logger=wandb"]
     r = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=900)
     assert r.returncode == 0, r.stderr[-3000:]
     out = sweep / "analysis"
+    # W&B: each cell is a run of the sweep's group, and the analysis is one more run with
+    # the tables (as tables) and the figures (as images).
+    import glob
+
+    cells = [c for i in (0, 1) for c in glob.glob(str(sweep / str(i) / "wandb" / "offline-run-*" / "run-*.wandb"))]
+    assert len(cells) == 2 and all(f"sweep:{sweep}".encode() in open(c, "rb").read() for c in cells)
+    analysis_run = glob.glob(str(out / "wandb" / "offline-run-*"))
+    assert len(analysis_run) == 1
+    media = {p.split("/media/")[1] for p in glob.glob(analysis_run[0] + "/files/media/**/*", recursive=True)}
+    assert any(m.startswith("table/analysis/table2") and m.endswith(".table.json") for m in media), media
+    assert any(m.startswith("images/analysis/figure1") and m.endswith(".png") for m in media), media
+    logged = next(json.loads(open(p).read()) for p in glob.glob(analysis_run[0] + "/files/media/table/analysis/table2*"))
+    assert logged["columns"] == (out / "table2.csv").read_text().splitlines()[0].split(",")
     for name in ("table2.md", "table2.tex", "table2.csv", "table3_tiny-mixed.md", "figure1.png", "figure1.pdf"):
         assert (out / name).exists(), name
     lines = [line.strip("| ").split(" | ") for line in (out / "table2.md").read_text().splitlines()
