@@ -23,7 +23,8 @@ from s1x.methods.plan import Cell, plan_cells
 from s1x.methods.rounds import run_rounds
 from s1x.records import BenchmarkQuestion, write_jsonl
 
-STAGE_VERSION = 3  # 2: math grader, graded in worker processes; 3: every method, engine interface, rounds
+STAGE_VERSION = 4  # 2: math grader, graded in worker processes; 3: every method, engine interface, rounds;
+# 4: generation_config extras off (top_k, repetition penalty), rs skips cut samples, per-request seeds
 GRADE_TIMEOUT_S = 5.0
 
 
@@ -221,6 +222,8 @@ def run_rejection_sampling(engine, tokenizer, questions, prompts_text, prompts, 
         outs = generate_forced(engine, [prompts[q] for q in idx], tokens, cap, method, controller,
                                seed=seed * 1000 + wave, num_ignore=0, desc=f"rs wave {wave}")
         for q, smp in zip(idx, outs):
+            if smp.forced_end:  # cut at the cap: not a sample that fits by itself
+                continue
             for b in sorted(need[q]):
                 if smp.thinking_tokens <= b:
                     accepted[(q, b)] = (smp, wave, False)

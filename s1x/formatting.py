@@ -43,6 +43,15 @@ def answer_text(attempt: str) -> str:
     return attempt if ANSWER_PREFIX in attempt else f"{ANSWER_PREFIX} {attempt}"
 
 
+def end_of_turn_id(tokenizer) -> int:
+    """The id of ``<|im_end|>``, which the s1 format ends every turn with; the tokenizer's eos
+    only when the vocabulary has no such token (Qwen2.5 *base* tokenizers say eos=<|endoftext|>)."""
+    tid = tokenizer.convert_tokens_to_ids(END_OF_TURN)
+    if isinstance(tid, int) and tid != tokenizer.unk_token_id:
+        return tid
+    return tokenizer.convert_tokens_to_ids(tokenizer.eos_token)
+
+
 def budget_statement(trace_format: str, bound: int) -> str:
     """What the prompt says about the thinking bound in the ``tokens``/``steps`` formats."""
     unit = {"tokens": "tokens", "steps": "steps"}[trace_format]
@@ -94,7 +103,7 @@ def annotate_trace(tokenizer, trace: str, trace_format: str, chunk_tokens: int) 
             marker = f"{bound - used} tokens left"
             used += _n_tokens(tokenizer, marker) + 1 + size
             parts.append(f"{marker}\n{c}")
-        if used - 1 <= bound:  # the last chunk's newline belongs to the delimiter
+        if used <= bound:  # the newline before the delimiter is a thinking token too
             return "\n".join(parts), bound
         bound += chunk_tokens
 

@@ -26,7 +26,7 @@ from s1x.models import TOKENIZER_SUBDIR, load_model
 from s1x.records import read_jsonl, write_json, write_jsonl
 from s1x.world.pretrain import pad_batch
 
-STAGE_VERSION = 2  # 2: trace formats, overlong policy
+STAGE_VERSION = 3  # 2: trace formats, overlong policy; 3: token bounds count the newline before the delimiter
 
 
 # transformers 5.x renamed gradient_checkpointing (deprecated alias until v6).

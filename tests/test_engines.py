@@ -191,3 +191,35 @@ def test_vllm_sampling_params_carry_seed_min_tokens_and_n(fake_vllm):
                                                      top_p=0.9, seed=11, n=4))
     assert (sp.n, sp.temperature, sp.top_p, sp.seed, sp.max_tokens, sp.min_tokens) == (4, 0.7, 0.9, 11, 10, 3)
     assert sp.stop_token_ids == sorted([5, IM_END]) and sp.skip_special_tokens is False
+
+
+def test_vllm_context_length_feeds_the_auto_thinking_room():
+    from s1x.evaluate import thinking_room
+
+    FakeLLM.script = staticmethod(_scripted_model)
+    engine = VLLMEngine("m", TOK, max_model_len=4096, llm_cls=FakeLLM, sampling_params_cls=FakeSamplingParams)
+    assert engine.context_length == 4096
+    method = type("M", (), {"max_thinking_tokens": "auto", "max_answer_tokens": 32})()
+    tokens = ForcingTokens.from_tokenizer(TOK, THINK_END, "Answer:", "Wait")
+    assert thinking_room(method, engine, [[1] * 100], tokens) == 4096 - 100 - (1 + len(tokens.end_sequence) + 32 + 1)
+
+
+def test_copies_of_one_prompt_get_their_own_seeds_in_rounds(fake_vllm):
+    tokens = ForcingTokens.from_tokenizer(TOK, THINK_END, "Answer:", "Wait")
+    prompt = IDS(generation_prompt(TOK, "sum A1"))
+    run_rounds(fake_vllm, [prompt] * 4, tokens, 30, temperature=1.0, max_answer_tokens=5)
+    for call in fake_vllm.llm.calls:  # majority vote's K samples must not be K copies of one
+        assert len({sp.seed for sp in call}) == len(call)
+
+
+def test_end_of_turn_is_im_end_even_when_eos_says_otherwise():
+    from s1x.formatting import end_of_turn_id
+
+    class BaseTok:  # a Qwen2.5 base tokenizer: eos is <|endoftext|>, <|im_end|> is in the vocabulary
+        eos_token, unk_token_id = "<|endoftext|>", None
+
+        def convert_tokens_to_ids(self, t):
+            return {"<|endoftext|>": 151643, "<|im_end|>": 151645}[t]
+
+    assert end_of_turn_id(BaseTok()) == 151645
+    assert end_of_turn_id(TOK) == IM_END

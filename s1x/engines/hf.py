@@ -22,6 +22,7 @@ from tqdm.auto import tqdm
 from transformers import LogitsProcessor, LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
 
 from s1x.engines.base import GenerationOutput, GenerationRequest
+from s1x.formatting import end_of_turn_id
 from s1x.models import load_model
 
 
@@ -46,7 +47,7 @@ class HFEngine:
         self.tokenizer = tokenizer
         self.batch_size = batch_size
         self.pad_id = tokenizer.pad_token_id
-        self.eos_id = tokenizer.convert_tokens_to_ids(tokenizer.eos_token)
+        self.eos_id = end_of_turn_id(tokenizer)
         self.context_length = getattr(self.model.config, "max_position_embeddings", None)
 
     @torch.inference_mode()
@@ -74,7 +75,6 @@ class HFEngine:
                 ids[r, width - len(prompts[i]) :] = torch.tensor(prompts[i])
                 mask[r, width - len(prompts[i]) :] = 1
             processor = processor_factory(len(idx)) if processor_factory else None
-            sampling = {"do_sample": True, "temperature": temperature, "top_p": top_p} if temperature > 0 else {"do_sample": False}
             gen = self.model.generate(
                 input_ids=ids.to(self.device),
                 attention_mask=mask.to(self.device),
@@ -83,7 +83,7 @@ class HFEngine:
                 pad_token_id=self.pad_id,
                 logits_processor=LogitsProcessorList([processor]) if processor else None,
                 use_cache=True,
-                **sampling,
+                **_decoding(temperature, top_p),
             )[:, width:].tolist()
             rows = [self._strip(g) for g in gen]
             if processor is not None and hasattr(processor, "finish"):
@@ -98,19 +98,19 @@ class HFEngine:
     def generate_requests(self, requests, desc: str = "generate") -> list[list[GenerationOutput]]:
         """The engine interface (:mod:`s1x.engines.base`): ``n`` outputs per request, in order.
 
-        Requests that share temperature, top-p and seed share batches; per-row
-        limits (max/min new tokens, stop ids) are enforced inside the batch. One
-        torch generator seed per group: sampled outputs are reproducible for the
-        same requests, not per request as in vLLM."""
+        Requests that share temperature and top-p share batches; per-row limits
+        (max/min new tokens, stop ids) are enforced inside the batch. One torch
+        seed per group (the smallest request seed): sampled outputs are
+        reproducible for the same requests, not per request as in vLLM."""
         flat = [(i, r) for i, r in enumerate(requests) for _ in range(r.n)]
         outputs: list[list[GenerationOutput]] = [[] for _ in requests]
         groups: dict[tuple, list[tuple[int, GenerationRequest]]] = {}
         for i, r in flat:
-            groups.setdefault((r.temperature, r.top_p, r.seed), []).append((i, r))
+            groups.setdefault((r.temperature, r.top_p), []).append((i, r))
         bar = tqdm(total=len(flat), desc=desc, unit="req", leave=False, mininterval=1.0)
         results: dict[int, list[GenerationOutput]] = {}
-        for (temperature, top_p, seed), items in groups.items():
-            torch.manual_seed(seed)
+        for (temperature, top_p), items in groups.items():
+            torch.manual_seed(min(r.seed for _, r in items))
             items = sorted(items, key=lambda x: len(x[1].prompt_ids))
             for start in range(0, len(items), self.batch_size):
                 batch = items[start : start + self.batch_size]
@@ -130,7 +130,6 @@ class HFEngine:
             ids[row, width - len(r.prompt_ids) :] = torch.tensor(r.prompt_ids)
             mask[row, width - len(r.prompt_ids) :] = 1
         stops = [set(r.stop_ids) | {self.eos_id} for r in reqs]
-        sampling = {"do_sample": True, "temperature": temperature, "top_p": top_p} if temperature > 0 else {"do_sample": False}
         gen = self.model.generate(
             input_ids=ids.to(self.device),
             attention_mask=mask.to(self.device),
@@ -140,7 +139,7 @@ class HFEngine:
             logits_processor=LogitsProcessorList([_MinNewTokens(width, [r.min_new_tokens for r in reqs], stops)]),
             stopping_criteria=StoppingCriteriaList([_RowDone(width, [r.max_new_tokens for r in reqs], stops)]),
             use_cache=True,
-            **sampling,
+            **_decoding(temperature, top_p),
         )[:, width:].tolist()
         outs = []
         for row, r in enumerate(reqs):
@@ -233,6 +232,15 @@ class HFEngine:
         if self.eos_id in ids:
             return ids[: ids.index(self.eos_id) + 1], "eos"
         return ids, "length"
+
+
+def _decoding(temperature: float, top_p: float) -> dict:
+    """The whole decoding rule of a request, as on vLLM: the model's generation_config extras
+    (Qwen's repetition_penalty 1.05, HF's default top_k 50) are switched off, so engines agree
+    and prefix-shared answers (plain argmax) equal a fresh greedy run."""
+    if temperature > 0:
+        return {"do_sample": True, "temperature": temperature, "top_p": top_p, "top_k": 0, "repetition_penalty": 1.0}
+    return {"do_sample": False, "repetition_penalty": 1.0}
 
 
 class _MinNewTokens(LogitsProcessor):

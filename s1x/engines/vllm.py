@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from s1x.engines.base import GenerationOutput, GenerationRequest
+from s1x.formatting import end_of_turn_id
 
 INSTALL_HINT = 'engine=vllm needs vLLM: pip install -e ".[gpu]" (Linux with CUDA GPUs)'
 
@@ -45,7 +46,7 @@ class VLLMEngine:
             llm_cls, sampling_params_cls = _vllm_classes()
         self.SamplingParams = sampling_params_cls
         self.tokenizer = tokenizer
-        self.eos_id = tokenizer.convert_tokens_to_ids(tokenizer.eos_token)
+        self.eos_id = end_of_turn_id(tokenizer)
         kwargs = {"model": model_path, "tensor_parallel_size": tensor_parallel_size, "dtype": dtype,
                   "gpu_memory_utilization": gpu_memory_utilization, "enable_prefix_caching": enable_prefix_caching,
                   "seed": seed}
@@ -56,7 +57,9 @@ class VLLMEngine:
         if tok_path and tok_path != model_path:
             kwargs["tokenizer"] = tok_path
         self.llm = llm_cls(**kwargs)
-        self.max_model_len = max_model_len
+        # For method.max_thinking_tokens=auto: the context vLLM actually serves.
+        engine_cfg = getattr(getattr(self.llm, "llm_engine", None), "model_config", None)
+        self.context_length = max_model_len or getattr(engine_cfg, "max_model_len", None)
 
     def sampling_params(self, req: GenerationRequest):
         """The vLLM ``SamplingParams`` of one request (public so tests can check every field)."""

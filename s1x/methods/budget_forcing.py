@@ -34,6 +34,8 @@ from typing import Sequence
 import torch
 from transformers import LogitsProcessor
 
+from s1x.formatting import end_of_turn_id
+
 THINK, ANSWER, DONE = 0, 1, 2
 
 # What each generated token was, for the per-sample record of segments.
@@ -79,7 +81,7 @@ class ForcingTokens:
             # The empty ignore string (a paper variant) still needs a token to stand in
             # for the suppressed delimiter: a newline, so thinking just goes on.
             ignore=(enc(ignore_str) if ignore_str else []) or [newline],
-            end_of_turn=tokenizer.convert_tokens_to_ids(tokenizer.eos_token),
+            end_of_turn=end_of_turn_id(tokenizer),
         )
 
 

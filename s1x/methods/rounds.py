@@ -29,6 +29,12 @@ from s1x.engines.base import GenerationRequest
 from s1x.methods.budget_forcing import KIND_ANSWER, KIND_DELIM, KIND_IGNORE, KIND_THINK, ForcedSample, ForcingTokens
 
 
+def request_seed(seed: int, round_: int, row: int) -> int:
+    """A seed per request: vLLM seeds each request on its own, so copies of one prompt
+    (majority vote's K samples) must not share one, or they would be K identical samples."""
+    return (seed * 1_000_003 + round_ * 100_003 + row) % 2**31
+
+
 def run_rounds(engine, prompts: Sequence[Sequence[int]], tokens: ForcingTokens, cap: int, *, num_ignore: int = 0,
                min_thinking: int = 0, max_answer_tokens: int = 32, temperature: float = 0.0, top_p: float = 1.0,
                seed: int = 0, desc: str = "rounds") -> list[ForcedSample]:
@@ -42,8 +48,8 @@ def run_rounds(engine, prompts: Sequence[Sequence[int]], tokens: ForcingTokens, 
     while thinking:
         rnd += 1
         reqs = [GenerationRequest(tuple(prompts[i]) + tuple(samples[i].token_ids), cap - samples[i].thinking_tokens + 1,
-                                  stop_ids=(delim_start,), temperature=temperature, top_p=top_p, seed=seed + rnd)
-                for i in thinking]
+                                  stop_ids=(delim_start,), temperature=temperature, top_p=top_p,
+                                  seed=request_seed(seed, rnd, i)) for i in thinking]
         outs = engine.generate_requests(reqs, desc=f"{desc} think {rnd}")
         still = []
         for i, req, (out,) in zip(thinking, reqs, outs):
@@ -75,7 +81,7 @@ def run_rounds(engine, prompts: Sequence[Sequence[int]], tokens: ForcingTokens, 
             s.rounds.append(info)
         thinking = still
     reqs = [GenerationRequest(tuple(p) + tuple(s.token_ids), max_answer_tokens, temperature=temperature, top_p=top_p,
-                              seed=seed) for p, s in zip(prompts, samples)]
+                              seed=request_seed(seed, 0, i)) for i, (p, s) in enumerate(zip(prompts, samples))]
     for s, req, (out,) in zip(samples, reqs, engine.generate_requests(reqs, desc=f"{desc} answer")):
         s.extend(out.token_ids, KIND_ANSWER)
         s.token_ids.append(tokens.end_of_turn)
