@@ -17,7 +17,7 @@ from s1x.analysis.stats import maj_at_k
 from s1x.engines.base import GenerationRequest
 from s1x.formatting import THINK_END, generation_prompt, with_statement
 from s1x.grading import grade_many
-from s1x.methods.budget_forcing import (KIND_ANSWER, KIND_DELIM, KIND_THINK, ForcedSample, ForcingTokens,
+from s1x.methods.budget_forcing import (KIND_ANSWER, KIND_DELIM, ForcedSample, ForcingTokens,
                                         run_one_pass)
 from s1x.methods.plan import Cell, plan_cells
 from s1x.methods.rounds import run_rounds
@@ -98,9 +98,8 @@ def answers_at_each_ignore(engine, prompts, samples: list[ForcedSample], tokens:
     for (i, q), answer in zip(jobs, answers):
         s = samples[q]
         cut = s.snapshots[i]
-        d = ForcedSample(ignores_used=i)
-        d.extend(s.token_ids[:cut], KIND_THINK)
-        d.kinds[:cut] = s.kinds[:cut]
+        # Everything before the cut is thinking (think and forced-ignore tokens alike).
+        d = ForcedSample(token_ids=s.token_ids[:cut], kinds=s.kinds[:cut], thinking_tokens=cut, ignores_used=i)
         d.extend(tokens.end_sequence, KIND_DELIM)
         d.extend(answer, KIND_ANSWER)
         d.token_ids.append(tokens.end_of_turn)
@@ -255,13 +254,16 @@ def vote_ks(method) -> list[int]:
     return ks + [method.samples]
 
 
-def majority_rows(records: list[dict], questions, method, benchmark: str, out_dir: Path, seed: int) -> list[dict]:
+def majority_rows(records: list[dict], questions, method, cell: Cell, benchmark: str, out_dir: Path,
+                  seed: int) -> list[dict]:
     """maj@k for each k by subsampling the K graded samples of every question; writes
     ``<name>/k<k>/votes.jsonl`` (one record per question, ``correct`` = expected maj@k)."""
     by_q: dict[str, list[dict]] = {}
     for r in records:
         by_q.setdefault(r["id"], []).append(r)
-    per_sample = sum(r["thinking_tokens"] for r in records) / len(records)
+    # Per-sample means (answer tokens, forced ends, ...) are shared by every k.
+    base = {**summarize(records, benchmark, method, cell, ""), "n": len(questions)}
+    per_sample = base["mean_thinking_tokens"]
     rows = []
     for k in vote_ks(method):
         votes = []
@@ -274,16 +276,12 @@ def majority_rows(records: list[dict], questions, method, benchmark: str, out_di
         (out_dir / rel.parent).mkdir(parents=True, exist_ok=True)
         write_jsonl(out_dir / rel, votes)
         rows.append({
-            "benchmark": benchmark, "method": method.name, "budget": None, "n": len(questions),
+            **base, "samples": str(rel),
             "accuracy": sum(v["correct"] for v in votes) / len(votes),
             # Parallel compute: the thinking of all k samples of a question (Figure 4b's axis).
             "mean_thinking_tokens": k * per_sample,
-            "max_thinking_tokens": max(r["thinking_tokens"] for r in records),
-            "within_budget_rate": None, "mean_answer_tokens": sum(r["answer_tokens"] for r in records) / len(records),
-            "forced_end_rate": sum(r["forced_end"] for r in records) / len(records),
-            "no_answer_rate": sum(r["stop_reason"] == "length" for r in records) / len(records),
-            "samples": str(rel), "kind": "majority", "budget_tokens": None, "k": k, "variant": f"k={k}",
-            "mean_thinking_tokens_per_sample": per_sample, "samples_per_question": method.samples,
+            "k": k, "variant": f"k={k}", "mean_thinking_tokens_per_sample": per_sample,
+            "samples_per_question": method.samples,
         })
     return rows
 
@@ -321,7 +319,7 @@ def evaluate_benchmark(engine, tokenizer, questions: list[BenchmarkQuestion], be
         rel = Path(method.name) / "samples.jsonl"
         (out_dir / rel.parent).mkdir(parents=True, exist_ok=True)
         write_jsonl(out_dir / rel, records)
-        return majority_rows(records, questions, method, benchmark, out_dir, seed)
+        return majority_rows(records, questions, method, cells[0], benchmark, out_dir, seed)
     else:
         for c in cells:
             prompts_text, prompts = _prompts(tokenizer, questions, c.statement)

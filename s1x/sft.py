@@ -110,7 +110,7 @@ def encode_selected(selected: list[dict], tokenizer, cfg) -> tuple[list[EncodedE
         raise OverlongError(f"{len(over)} of {len(examples)} examples exceed sft.block_size={cfg.block_size} "
                             f"(longest {longest} tokens); raise sft.block_size, or set sft.overlong=truncate|drop")
     if cfg.overlong == "drop":
-        examples = [e for i, e in enumerate(examples) if i not in set(over)]
+        examples = [e for e in examples if not e.truncated]
     counts = {"n_overlong": len(over), "n_truncated": len(over) if cfg.overlong == "truncate" else 0,
               "n_dropped": len(over) if cfg.overlong == "drop" else 0,
               "max_tokens": max((e.n_tokens for e in examples), default=0)}

@@ -68,12 +68,8 @@ class HFEngine:
         bar = tqdm(total=len(prompts), desc=desc, unit="q", leave=False, mininterval=1.0)
         for start in range(0, len(order), self.batch_size):
             idx = order[start : start + self.batch_size]
-            width = max(len(prompts[i]) for i in idx)
-            ids = torch.full((len(idx), width), self.pad_id, dtype=torch.long)
-            mask = torch.zeros_like(ids)
-            for r, i in enumerate(idx):  # left padding: every row's next token is at the same column
-                ids[r, width - len(prompts[i]) :] = torch.tensor(prompts[i])
-                mask[r, width - len(prompts[i]) :] = 1
+            ids, mask = left_pad([prompts[i] for i in idx], self.pad_id)
+            width = ids.shape[1]
             processor = processor_factory(len(idx)) if processor_factory else None
             gen = self.model.generate(
                 input_ids=ids.to(self.device),
@@ -108,27 +104,20 @@ class HFEngine:
         for i, r in flat:
             groups.setdefault((r.temperature, r.top_p), []).append((i, r))
         bar = tqdm(total=len(flat), desc=desc, unit="req", leave=False, mininterval=1.0)
-        results: dict[int, list[GenerationOutput]] = {}
         for (temperature, top_p), items in groups.items():
             torch.manual_seed(min(r.seed for _, r in items))
             items = sorted(items, key=lambda x: len(x[1].prompt_ids))
             for start in range(0, len(items), self.batch_size):
                 batch = items[start : start + self.batch_size]
                 for (i, _), out in zip(batch, self._request_batch([r for _, r in batch], temperature, top_p)):
-                    results.setdefault(i, []).append(out)
+                    outputs[i].append(out)
                 bar.update(len(batch))
         bar.close()
-        for i, outs in results.items():
-            outputs[i] = outs
         return outputs
 
     def _request_batch(self, reqs: list[GenerationRequest], temperature: float, top_p: float) -> list[GenerationOutput]:
-        width = max(len(r.prompt_ids) for r in reqs)
-        ids = torch.full((len(reqs), width), self.pad_id, dtype=torch.long)
-        mask = torch.zeros_like(ids)
-        for row, r in enumerate(reqs):
-            ids[row, width - len(r.prompt_ids) :] = torch.tensor(r.prompt_ids)
-            mask[row, width - len(r.prompt_ids) :] = 1
+        ids, mask = left_pad([r.prompt_ids for r in reqs], self.pad_id)
+        width = ids.shape[1]
         stops = [set(r.stop_ids) | {self.eos_id} for r in reqs]
         gen = self.model.generate(
             input_ids=ids.to(self.device),
@@ -173,12 +162,8 @@ class HFEngine:
             bar.update(min(per_batch, len(order) - start))
             if not idx:
                 continue
-            width = max(len(sequences[i]) for i in idx)
-            ids = torch.full((len(idx), width), self.pad_id, dtype=torch.long)
-            mask = torch.zeros_like(ids)
-            for r, i in enumerate(idx):
-                ids[r, width - len(sequences[i]) :] = torch.tensor(sequences[i])
-                mask[r, width - len(sequences[i]) :] = 1
+            ids, mask = left_pad([sequences[i] for i in idx], self.pad_id)
+            width = ids.shape[1]
             ids, mask = ids.to(self.device), mask.to(self.device)
             pos = (mask.cumsum(-1) - 1).clamp(min=0)
             cache = self.model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True).past_key_values
@@ -232,6 +217,17 @@ class HFEngine:
         if self.eos_id in ids:
             return ids[: ids.index(self.eos_id) + 1], "eos"
         return ids, "length"
+
+
+def left_pad(seqs, pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token lists as one left-padded batch (every row's next token in the same column) and its mask."""
+    width = max(len(x) for x in seqs)
+    ids = torch.full((len(seqs), width), pad_id, dtype=torch.long)
+    mask = torch.zeros_like(ids)
+    for r, x in enumerate(seqs):
+        ids[r, width - len(x) :] = torch.tensor(list(x), dtype=torch.long)
+        mask[r, width - len(x) :] = 1
+    return ids, mask
 
 
 def _decoding(temperature: float, top_p: float) -> dict:

@@ -16,6 +16,7 @@ import time
 import torch
 from tiny_checkpoint import tiny_engine_setup
 
+from s1x.engines.hf import left_pad
 from s1x.methods.budget_forcing import run_one_pass
 from s1x.methods.rounds import run_rounds
 
@@ -41,12 +42,7 @@ def main() -> None:
     @torch.inference_mode()
     def plain():
         for b, n in zip(batches, steps):
-            width = max(len(prompts[i]) for i in b)
-            ids = torch.full((len(b), width), tok.pad_token_id)
-            mask = torch.zeros_like(ids)
-            for r, i in enumerate(b):
-                ids[r, width - len(prompts[i]):] = torch.tensor(prompts[i])
-                mask[r, width - len(prompts[i]):] = 1
+            ids, mask = left_pad([prompts[i] for i in b], tok.pad_token_id)
             engine.model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=n, min_new_tokens=n,
                                   do_sample=False, pad_token_id=tok.pad_token_id, eos_token_id=engine.eos_id)
 
