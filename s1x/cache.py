@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import shutil
 import time
@@ -28,6 +29,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from filelock import FileLock
+
+log = logging.getLogger("s1x")
 
 
 def stable_hash(obj: Any, length: int = 16) -> str:
@@ -105,3 +108,23 @@ class StageCache:
     def meta(self, entry: Entry) -> dict:
         """The ``meta.json`` a build wrote for ``entry``."""
         return json.loads((entry.path / "meta.json").read_text())
+
+
+class StageRunner:
+    """One pipeline run's view of the cache: builds or finds stage entries and keeps, per stage,
+    the time spent and whether every entry it needed was already there (``results.json``)."""
+
+    def __init__(self, cache: StageCache):
+        self.cache = cache
+        self.timings: dict[str, float] = {}
+        self.cached: dict[str, bool] = {}
+
+    def stage(self, name: str, key: str, build: Callable[[Path], dict | None], meta: dict | None = None) -> Entry:
+        """The entry of stage ``name`` under ``key``, built with ``build`` if absent (see
+        :meth:`StageCache.get_or_build`)."""
+        t0 = time.time()
+        entry = self.cache.get_or_build(name, key, build, meta)
+        self.timings[name] = self.timings.get(name, 0.0) + time.time() - t0
+        self.cached[name] = self.cached.get(name, True) and entry.cached
+        log.info("[%s] %s in %.1f s (%s)", name, "cached" if entry.cached else "computed", time.time() - t0, entry.path)
+        return entry

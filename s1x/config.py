@@ -98,7 +98,7 @@ class KeepRule:
 class SelectionConfig:
     """How the training set is chosen from the pool; ``_target_`` is the strategy function."""
 
-    _target_: str = "s1x.selection.select_random"
+    _target_: str = "s1x.selection.strategies.select_random"
     name: str = ""
     n: Optional[int] = 1000  # null: no cap (59k-full)
     seed: int = 0
@@ -108,7 +108,7 @@ class SelectionConfig:
 
 @dataclass
 class S1KSelectionConfig(SelectionConfig):
-    _target_: str = "s1x.selection.select_s1k"
+    _target_: str = "s1x.selection.strategies.select_s1k"
     filters: list[str] = field(default_factory=lambda: ["dedup", "decontaminate", "quality", "difficulty"])
     # Domains are drawn uniformly while fewer than this many are selected, then by
     # the domain distribution of the benchmark-like sources (PAPER.md section 1.5).
@@ -178,7 +178,7 @@ class SFTConfig:
 
 @dataclass
 class DistributedConfig:
-    """How SFT spreads over processes (s1x.distributed builds the launch command).
+    """How SFT spreads over processes (s1x.sft.distributed builds the launch command).
 
     ``none`` trains in the run's own process. Other options run
     ``torchrun``/``accelerate launch`` as a child (inside ``srun`` across the

@@ -13,6 +13,8 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerFast
 
+from s1x.cache import stable_hash
+
 TOKENIZER_SUBDIR = "tokenizer"
 
 
@@ -28,3 +30,13 @@ def load_model(name_or_path: str, dtype: str = "auto"):
     """A causal LM by hub id or local path; ``dtype`` is a torch dtype name or ``auto``."""
     torch_dtype = "auto" if dtype == "auto" else getattr(torch, dtype)
     return AutoModelForCausalLM.from_pretrained(name_or_path, dtype=torch_dtype)
+
+
+def model_identity(name_or_path: str) -> str:
+    """A cache identity for a model given by path (its files' names, sizes, mtimes) or hub id."""
+    p = Path(name_or_path)
+    if p.exists():
+        files = sorted((str(f.relative_to(p)), f.stat().st_size, int(f.stat().st_mtime))
+                       for f in p.rglob("*") if f.is_file())
+        return stable_hash({"path": str(p.resolve()), "files": files})
+    return stable_hash({"hub_id": name_or_path})

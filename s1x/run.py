@@ -44,7 +44,7 @@ def main(cfg) -> None:
 
     if os.environ.get("SUBMITIT_EXECUTOR") == "slurm" and int(os.environ.get("SLURM_PROCID", "0") or 0) > 0:
         # Multi-node profiles (slurm_2x8) start one task per node; the run lives on the first
-        # node, and distributed SFT reaches the others itself (srun, s1x.distributed).
+        # node, and distributed SFT reaches the others itself (srun, s1x.sft.distributed).
         return
     out_dir = Path(HydraConfig.get().runtime.output_dir)
     t0 = time.time()

@@ -11,10 +11,10 @@ from omegaconf import OmegaConf
 
 from s1x.config import STAGES
 from s1x.formatting import TRACE_FORMATS
-from s1x.methods.plan import KINDS as METHOD_KINDS
-from s1x.methods.plan import NEEDS_BUDGETS, TRACE_FORMAT_OF
+from s1x.evaluate.methods.plan import KINDS as METHOD_KINDS
+from s1x.evaluate.methods.plan import NEEDS_BUDGETS, TRACE_FORMAT_OF
 from s1x.grading import KINDS
-from s1x.selection import FILTERS
+from s1x.selection.funnel import FILTERS
 
 
 class ConfigError(ValueError):
@@ -38,7 +38,7 @@ def validate(cfg) -> None:
 
     sel = cfg.selection
     if sel.n is None:
-        _check(sel._target_ == "s1x.selection.select_all", "selection.n", None,
+        _check(sel._target_ == "s1x.selection.strategies.select_all", "selection.n", None,
                "only selection=59k-full takes every problem (n=null); give a positive number, e.g. selection.n=1000")
     else:
         _check(sel.n > 0, "selection.n", sel.n, "must be a positive number of examples")
@@ -150,7 +150,7 @@ def _validate_distributed(cfg) -> None:
                "launcher accelerate needs the accelerate config (distributed_type, ...); use distributed=fsdp "
                "or distributed=deepspeed_z3")
     if d.launcher != "none" and "sft" in cfg.stages:
-        from s1x.distributed import layout
+        from s1x.sft.distributed import layout
 
         lay = layout(d)
         per_step = cfg.sft.per_device_batch_size * lay.world_size

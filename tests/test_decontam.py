@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from s1x.data import load_benchmark
-from s1x.decontam import decontaminate, dedup, normalize, word_ngrams
-from s1x.pools import tiny_pool
+from s1x.evaluate.benchmarks import load_benchmark
+from s1x.selection.decontam import decontaminate, dedup, normalize, word_ngrams
+from s1x.selection.pools import tiny_pool
 from conftest import compose_config
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "benchmarks"

@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from s1x.engines.base import GenerationRequest
-from s1x.engines.hf import HFEngine
-from s1x.engines.vllm import VLLMEngine
+from s1x.evaluate.engines.base import GenerationRequest
+from s1x.evaluate.engines.hf import HFEngine
+from s1x.evaluate.engines.vllm import VLLMEngine
 from s1x.formatting import THINK_END, generation_prompt
-from s1x.methods.budget_forcing import ForcingTokens
-from s1x.methods.rounds import run_rounds
+from s1x.evaluate.methods.budget_forcing import ForcingTokens
+from s1x.evaluate.methods.rounds import run_rounds
 from s1x.world.pretrain import build_model
 from s1x.world.tokenizer import build_tokenizer
 
@@ -194,7 +194,7 @@ def test_vllm_sampling_params_carry_seed_min_tokens_and_n(fake_vllm):
 
 
 def test_vllm_context_length_feeds_the_auto_thinking_room():
-    from s1x.evaluate import thinking_room
+    from s1x.evaluate.generation import thinking_room
 
     FakeLLM.script = staticmethod(_scripted_model)
     engine = VLLMEngine("m", TOK, max_model_len=4096, llm_cls=FakeLLM, sampling_params_cls=FakeSamplingParams)

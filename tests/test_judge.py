@@ -1,6 +1,6 @@
 """The LLM judge: Yes/No protocol, retries, and the engine path."""
 
-from s1x.judge import judge_grade_many, judge_prompt, parse_verdict
+from s1x.grading.judge import judge_grade_many, judge_prompt, parse_verdict
 
 
 def test_parse_verdict():
@@ -34,8 +34,8 @@ def test_judge_asks_again_when_undecided_and_grades():
 
 
 def test_judge_through_an_engine():
-    from s1x.engines.hf import Completion
-    from s1x.featurize import text_completer
+    from s1x.evaluate.engines.hf import Completion
+    from s1x.selection.featurize import text_completer
     from s1x.world.tokenizer import build_tokenizer
 
     tok = build_tokenizer()

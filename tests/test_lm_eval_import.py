@@ -5,7 +5,7 @@ import json
 import pytest
 
 from s1x.analysis import collect
-from s1x.lm_eval_import import import_lm_eval, main
+from s1x.analysis.lm_eval_import import import_lm_eval, main
 
 
 def _lm_eval_line(doc_id, problem, target, response, exact_match, layout="dict"):

@@ -5,10 +5,11 @@ import re
 import pytest
 
 from conftest import compose_config
-from s1x.evaluate import thinking_room, vote_ks
+from s1x.evaluate.generation import thinking_room
+from s1x.evaluate.sampling import vote_ks
 from s1x.formatting import THINK_END
-from s1x.methods.budget_forcing import ForcingTokens
-from s1x.methods.plan import plan_cells
+from s1x.evaluate.methods.budget_forcing import ForcingTokens
+from s1x.evaluate.methods.plan import plan_cells
 from s1x.validation import ConfigError, validate
 from s1x.world.tokenizer import build_tokenizer
 

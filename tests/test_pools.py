@@ -3,7 +3,7 @@
 import datasets
 import pytest
 
-from s1x.pools import load_pool, s1k_schema_pool
+from s1x.selection.pools import load_pool, s1k_schema_pool
 from s1x.world.tasks import question_id
 from conftest import compose_config
 
@@ -63,8 +63,9 @@ def test_local_files_load_like_the_hub(tmp_path, monkeypatch, fmt):
     assert [p.trace for p in from_file] == [p.trace for p in from_hub]
 
     # ... and both select the same problems through the same funnel and strategy.
-    from s1x.featurize import featurize
-    from s1x.selection import curate, select_random
+    from s1x.selection.featurize import featurize
+    from s1x.selection.funnel import curate
+    from s1x.selection.strategies import select_random
     from s1x.world.tokenizer import build_tokenizer
 
     tok = build_tokenizer()

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from s1x.msc import UNKNOWN, classification_prompt, classify_domains, msc_codes, parse_code
-from s1x.quality import quality_flags
+from s1x.selection.msc import UNKNOWN, classification_prompt, classify_domains, msc_codes, parse_code
+from s1x.selection.quality import quality_flags
 
 SHARED_MSC = Path(__file__).resolve().parents[2] / "shared" / "data" / "msc.json"
 
@@ -86,8 +86,8 @@ def test_classify_retries_then_caches_answers(tmp_path):
 
 
 def test_text_completer_runs_prompts_through_an_engine_as_chat_turns():
-    from s1x.engines.hf import Completion
-    from s1x.featurize import text_completer
+    from s1x.evaluate.engines.hf import Completion
+    from s1x.selection.featurize import text_completer
     from s1x.world.tokenizer import build_tokenizer
 
     tok = build_tokenizer()

@@ -10,8 +10,8 @@ import numpy as np
 import pytest
 
 from s1x.records import PoolProblem
-from s1x.selection import (curate, format_funnel, keep_directly, select_all, select_diverse, select_longest,
-                           select_random, select_s1k, selection_stats)
+from s1x.selection.funnel import curate, format_funnel, keep_directly, selection_stats
+from s1x.selection.strategies import select_all, select_diverse, select_longest, select_random, select_s1k
 
 SIZES = (400, 300, 200, 100)
 

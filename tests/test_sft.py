@@ -9,9 +9,10 @@ import yaml
 from omegaconf import OmegaConf
 
 from conftest import compose_config
-from s1x import distributed
+from s1x.sft import distributed
 from s1x.formatting import IGNORE_INDEX, annotate_trace, encode_example
-from s1x.sft import OverlongError, encode_selected, gradient_accumulation, launch_sft, run_sft
+from s1x.sft.launch import launch_sft
+from s1x.sft.train import OverlongError, encode_selected, gradient_accumulation, run_sft
 from s1x.validation import ConfigError, validate
 from s1x.world import tasks
 from s1x.world.pretrain import build_model
@@ -69,7 +70,7 @@ def test_single_node_torchrun_command(tmp_path):
     cmd = distributed.launch_command(cfg.distributed, tmp_path / "spec.json", lay, env={})
     assert cmd[1:3] == ["-m", "torch.distributed.run"]
     assert "--nproc_per_node=2" in cmd and "--nnodes=1" in cmd and "--node_rank=0" in cmd
-    assert cmd[-3:] == ["-m", "s1x.sft_worker", str(tmp_path / "spec.json")]
+    assert cmd[-3:] == ["-m", "s1x.sft.worker", str(tmp_path / "spec.json")]
 
 
 def test_two_node_fsdp_runs_one_accelerate_per_node_through_srun(tmp_path):

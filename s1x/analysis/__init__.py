@@ -1,4 +1,9 @@
-"""Analysis of run dirs: statistics, test-time metrics, paper tables and figures.
+"""Analysis of run dirs: statistics, test-time metrics, paper tables and figures (``python -m s1x.analysis``).
+
+Reads only run dirs (``results.json`` and the samples it points to) and
+lm-evaluation-harness sample logs (:mod:`~s1x.analysis.lm_eval_import`). May
+import the shared core and grading; never torch, transformers, engines,
+methods, sft or world, so it runs on a laptop without the training stack.
 
     from s1x.analysis import paired_bootstrap_ci, control, scaling, performance, collect, table2, table3
 """

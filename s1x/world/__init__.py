@@ -1,0 +1,2 @@
+"""The embedded tiny world: generated tasks, a word-level tokenizer, and the pretrain stage of the
+tiny base model (``model=tiny``). May import the shared core only."""

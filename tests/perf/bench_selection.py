@@ -18,7 +18,8 @@ import time
 import numpy as np
 
 from s1x.records import PoolProblem
-from s1x.selection import curate, select_s1k
+from s1x.selection.funnel import curate
+from s1x.selection.strategies import select_s1k
 
 N_POOL, N_DOMAINS = 59_029, 51
 

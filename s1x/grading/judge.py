@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from s1x.grading import MAX_ANSWER_CHARS, extract_answer
+from s1x.grading.graders import MAX_ANSWER_CHARS, extract_answer
 
 Complete = Callable[[Sequence[str], float, int], list[str]]
 _VERDICT = re.compile(r"\b(yes|no)\b", re.IGNORECASE)

@@ -1,46 +1,16 @@
-"""Loading benchmarks into s1x records, and the row reader pools share (:mod:`s1x.pools`).
+"""Loading benchmarks into s1x records (config group ``benchmark``).
 
 The tiny world generates its benchmarks; real ones load by hub id or from a
-local file in the same public schema, through the same mapping.
+local file in the same public schema, through :func:`s1x.rows.rows_from`.
+To add a benchmark: a ``conf/benchmark/<name>.yaml`` (kind, path, grader); a
+new row schema gets its mapping in :func:`_public_benchmark`.
 """
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from s1x.records import BenchmarkQuestion
+from s1x.rows import rows_from
 from s1x.world import tasks
-
-
-def rows_from(path: str, split: str = "train", config: str | None = None) -> list[dict]:
-    """Rows of a local parquet/JSONL/JSON file or saved dataset dir, or of a hub dataset."""
-    import datasets
-
-    p = Path(path)
-    if p.is_dir():
-        ds = datasets.load_from_disk(str(p))
-        ds = ds[split] if isinstance(ds, datasets.DatasetDict) else ds
-    elif p.is_file():
-        fmt = {".parquet": "parquet", ".jsonl": "json", ".json": "json"}.get(p.suffix)
-        if fmt is None:
-            raise ValueError(f"unsupported file type {p.suffix!r} for {path}: use .parquet, .jsonl or .json")
-        ds = datasets.load_dataset(fmt, data_files=str(p), split="train")
-    else:
-        try:
-            ds = datasets.load_dataset(path, config, split=split)
-        except Exception as e:  # no network, gated dataset, wrong id: say which and what to do
-            hint = ""
-            if any(w in str(e).lower() for w in ("gated", "401", "403", "authenticated", "access")):
-                hint = (" The dataset is gated: accept its terms on the hub and run `huggingface-cli login`, "
-                        "or point the config at a local copy (kind=file, path=...).")
-            raise RuntimeError(f"could not load dataset {path!r} (config {config!r}, split {split!r}): {e}.{hint}") from e
-    return list(ds)
-
-
-def data_version(cfg) -> int | None:
-    """What, besides its config, identifies a pool's or benchmark's data in cache keys:
-    the generator version for the tiny world; None for hub ids and files."""
-    return tasks.WORLD_VERSION if cfg.kind == "tiny" else None
 
 
 GPQA_INSTRUCTION = "Answer with the letter of the correct option."

@@ -1,11 +1,11 @@
-"""The sft stage: fine-tune a base model on the selected set with the s1 format.
+"""SFT training: fine-tune a base model on the selected set with the s1 format.
 
 transformers' Trainer does the loop (TRL would add a dependency for nothing
 s1x needs: the completion-only mask is exact by construction in
 :mod:`s1x.formatting`). Sequences longer than ``block_size`` are counted and
 reported in the stage's stats, never cut silently (``sft.overlong``: truncate,
 drop or error). With ``distributed`` other than ``none`` the training runs in
-child processes (:func:`launch_sft`, :mod:`s1x.distributed`).
+child processes (:mod:`s1x.sft.launch`, :mod:`s1x.sft.distributed`).
 """
 
 from __future__ import annotations
@@ -23,10 +23,7 @@ from transformers import Trainer, TrainerCallback, TrainingArguments
 
 from s1x.formatting import EncodedExample, encode_example
 from s1x.models import TOKENIZER_SUBDIR, load_model
-from s1x.records import read_jsonl, write_json, write_jsonl
 from s1x.world.pretrain import pad_batch
-
-STAGE_VERSION = 3  # 2: trace formats, overlong policy; 3: token bounds count the newline before the delimiter
 
 
 # transformers 5.x renamed gradient_checkpointing (deprecated alias until v6).
@@ -185,55 +182,3 @@ def run_sft(selected: list[dict], base_model: str, tokenizer, cfg, out_dir: Path
         "train_loss": result.training_loss,
         "train_time_s": train_time,
     }
-
-
-def launch_sft(selected: list[dict], base_model: str, tokenizer, cfg, dist_cfg, out_dir: Path, seed: int,
-               env: dict | None = None) -> dict:
-    """Run :func:`run_sft` on every process of ``dist_cfg``'s layout; return rank 0's stats.
-
-    The inputs go to ``out_dir/launch/`` (spec, selected records, tokenizer,
-    accelerate config, the launcher's log); the records are removed after."""
-    from omegaconf import OmegaConf
-
-    from s1x import distributed
-
-    lay = distributed.layout(dist_cfg, env)
-    # Checked here, before any process starts: a global batch the layout cannot split.
-    gradient_accumulation(cfg.global_batch_size, cfg.per_device_batch_size, lay.world_size)
-    launch = out_dir / "launch"
-    launch.mkdir(parents=True, exist_ok=True)
-    write_jsonl(launch / "selected.jsonl", selected)
-    tokenizer.save_pretrained(str(launch / "tokenizer"))
-    spec = {"selected": str(launch / "selected.jsonl"), "base_model": base_model,
-            "tokenizer": str(launch / "tokenizer"), "out_dir": str(out_dir), "seed": seed,
-            "sft": OmegaConf.to_container(cfg, resolve=True) if not isinstance(cfg, dict) else cfg}
-    write_json(launch / "spec.json", spec)
-    acc = (distributed.write_accelerate_config(dist_cfg, lay, launch / "accelerate.yaml")
-           if dist_cfg.launcher == "accelerate" else None)
-    cmd = distributed.launch_command(dist_cfg, launch / "spec.json", lay, acc, env)
-    (launch / "command.txt").write_text(" ".join(cmd) + "\n")
-    distributed.run_launcher(cmd, launch / "launcher.log", env)
-    (launch / "selected.jsonl").unlink()
-    stats_path = out_dir / "sft_stats.json"
-    if not stats_path.exists():
-        raise RuntimeError(f"distributed SFT exited 0 but rank 0 wrote no {stats_path}; see {launch / 'launcher.log'}")
-    return json.loads(stats_path.read_text())
-
-
-def load_spec_and_train(spec_path: str) -> dict:
-    """Entry of one distributed process (see :mod:`s1x.sft_worker`)."""
-    from omegaconf import OmegaConf
-
-    from s1x.models import load_tokenizer
-
-    spec = json.loads(Path(spec_path).read_text())
-    cfg = OmegaConf.create(spec["sft"])
-    stats = run_sft(read_jsonl(spec["selected"]), spec["base_model"], load_tokenizer(spec["tokenizer"]), cfg,
-                    Path(spec["out_dir"]), spec["seed"])
-    if stats:  # rank 0
-        write_json(Path(spec["out_dir"]) / "sft_stats.json", stats)
-    # Leave together: a rank that exits while gloo/nccl threads still run aborts the launch.
-    if torch.distributed.is_available() and torch.distributed.is_initialized():
-        torch.distributed.barrier()
-        torch.distributed.destroy_process_group()
-    return stats

@@ -12,7 +12,7 @@ GPUs). Every request becomes one ``SamplingParams``:
   special token; dropping it from the text would hide where thinking ended;
 - ``include_stop_str_in_output=False``, and a stop id vLLM keeps in
   ``token_ids`` is removed here, so completions never contain their stop id
-  (the contract of :mod:`s1x.engines.base`).
+  (the contract of :mod:`s1x.evaluate.engines.base`).
 
 The adapter takes the ``LLM`` class as a parameter, so the tests drive it with
 a fake of vLLM's request and output shapes (no GPU, no vLLM needed).
@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from s1x.engines.base import GenerationOutput, GenerationRequest
+from s1x.evaluate.engines.base import GenerationOutput, GenerationRequest
 from s1x.formatting import end_of_turn_id
 
 INSTALL_HINT = 'engine=vllm needs vLLM: pip install -e ".[gpu]" (Linux with CUDA GPUs)'
@@ -76,7 +76,7 @@ class VLLMEngine:
         )
 
     def generate_requests(self, requests: Sequence[GenerationRequest], desc: str = "generate") -> list[list[GenerationOutput]]:
-        """The ``n`` outputs of every request, in request order (:mod:`s1x.engines.base`)."""
+        """The ``n`` outputs of every request, in request order (:mod:`s1x.evaluate.engines.base`)."""
         if not requests:
             return []
         prompts = [{"prompt_token_ids": list(r.prompt_ids)} for r in requests]

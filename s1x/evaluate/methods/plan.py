@@ -11,7 +11,7 @@ budget-forcing cap and the bound Control checks. Methods differ only there
 | tcc / tcc_bf | "Think for up to B tokens." | max thinking / B | B tokens |
 | scc / scc_bf | "Think for up to S steps." | max thinking / S x step | S x step_tokens tokens |
 | ccc | the class's prompt ("Think briefly.") | max thinking | the class's budget |
-| rs | - | (rejection sampling, s1x.methods.sampling) | budget |
+| rs | - | (rejection sampling, s1x.evaluate.methods.sampling) | budget |
 | majority | - | max thinking (k samples, vote) | - |
 """
 

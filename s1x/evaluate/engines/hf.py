@@ -3,7 +3,7 @@
 Two entry points:
 
 - :meth:`HFEngine.generate_requests`, the engine interface of
-  :mod:`s1x.engines.base` (per-request max/min tokens and stop ids, enforced
+  :mod:`s1x.evaluate.engines.base` (per-request max/min tokens and stop ids, enforced
   per row inside one batched ``generate``), which the round-based methods use;
 - :meth:`HFEngine.generate` with a ``processor_factory``: one ``generate`` per
   batch with a stateful logits processor (one-pass budget forcing).
@@ -21,7 +21,7 @@ import torch
 from tqdm.auto import tqdm
 from transformers import LogitsProcessor, LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
 
-from s1x.engines.base import GenerationOutput, GenerationRequest
+from s1x.evaluate.engines.base import GenerationOutput, GenerationRequest
 from s1x.formatting import end_of_turn_id
 from s1x.models import load_model
 
@@ -92,7 +92,7 @@ class HFEngine:
 
     @torch.inference_mode()
     def generate_requests(self, requests, desc: str = "generate") -> list[list[GenerationOutput]]:
-        """The engine interface (:mod:`s1x.engines.base`): ``n`` outputs per request, in order.
+        """The engine interface (:mod:`s1x.evaluate.engines.base`): ``n`` outputs per request, in order.
 
         Requests that share temperature and top-p share batches; per-row limits
         (max/min new tokens, stop ids) are enforced inside the batch. One torch

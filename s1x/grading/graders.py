@@ -1,4 +1,4 @@
-"""Answer extraction and grading. Public API: ``from s1x.grading import grade``.
+"""Answer extraction and the rule-based graders (``s1x.grading.grade``).
 
 ``grade(prediction, gold, kind)`` takes the model's answer text (or the whole
 response), extracts the final answer and compares it with ``gold``:
@@ -16,17 +16,14 @@ and inside it (or, without such a prefix, in the whole text) the last
 ``\\boxed{...}``. Model text is only ever matched with bounded regular
 expressions and parsed by math-verify's grammar, never executed or evaluated;
 inputs are cut to :data:`MAX_ANSWER_CHARS`. A pathological input can still
-make sympy slow: :func:`grade_many` grades in worker processes and kills any
+make sympy slow: :func:`s1x.grading.parallel.grade_many` grades in worker processes and kills any
 that overruns its time limit (that answer is graded wrong, ``timed_out``).
 """
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import re
-import time
 from dataclasses import dataclass
-from typing import Sequence
 
 KINDS = ("exact", "integer", "choice", "math")
 _ANSWER_RE = re.compile(r"(?:Final Answer|Answer)\s*:", re.IGNORECASE)
@@ -113,111 +110,3 @@ def grade(prediction: str, gold: str, kind: str) -> Grade:
     if kind == "math":
         return Grade(_math_equal(answer, gold), answer)
     return Grade(answer == gold.rstrip(".").strip(), answer)
-
-
-# --- grading many answers in worker processes, with hard time limits --------------------
-
-
-def _worker(conn) -> None:
-    """Grade the tasks sent over ``conn`` one by one; each worker has its own pipe, so killing
-    one mid-write can only break the pipe that is thrown away with it."""
-    while True:
-        try:
-            item = conn.recv()
-        except EOFError:
-            return
-        if item is None:
-            return
-        i, prediction, gold, kind = item
-        try:
-            g = grade(prediction, gold, kind)
-        except Exception:  # a parser error on hostile text grades as wrong, never crashes the run
-            g = Grade(False, extract_answer(prediction))
-        conn.send((i, g))
-
-
-def grade_many(predictions: Sequence[str], golds: Sequence[str], kinds: Sequence[str] | str,
-               workers: int | None = None, timeout_s: float = 5.0) -> list[Grade]:
-    """Grade every (prediction, gold) pair in ``workers`` processes; an answer whose grading
-    takes longer than ``timeout_s`` is graded wrong with ``timed_out=True`` and its worker replaced.
-
-    ``workers=None`` picks: 2 processes when a math or integer answer is among them (sympy can
-    be slow on hostile text), none for exact and choice (bounded regexes). ``workers=0`` grades
-    in this process (no hard limit; for debugging).
-    """
-    from multiprocessing.connection import wait
-
-    n = len(predictions)
-    kinds = [kinds] * n if isinstance(kinds, str) else list(kinds)
-    if not (len(golds) == len(kinds) == n):
-        raise ValueError(f"grade_many: {n} predictions, {len(golds)} golds, {len(kinds)} kinds")
-    for k in set(kinds):
-        if k not in KINDS:
-            raise ValueError(f"grader kind {k!r} is not one of: {', '.join(KINDS)}")
-    if workers is None:
-        workers = 2 if {"math", "integer"} & set(kinds) else 0
-    if workers <= 0 or n == 0:
-        return [grade(p, g, k) for p, g, k in zip(predictions, golds, kinds)]
-    if "math" in kinds or "integer" in kinds:
-        import math_verify  # noqa: F401 - imported once here, inherited by forked workers
-
-    ctx = mp.get_context("fork")
-    out: list[Grade | None] = [None] * n
-    pending = list(range(n))[::-1]
-
-    def start() -> dict:
-        parent, child = ctx.Pipe()
-        proc = ctx.Process(target=_worker, args=(child,), daemon=True)
-        proc.start()
-        child.close()
-        return {"proc": proc, "conn": parent, "task": None, "since": 0.0}
-
-    def feed(w: dict) -> None:
-        w["task"] = pending.pop() if pending else None
-        if w["task"] is not None:
-            i = w["task"]
-            w["since"] = time.monotonic()
-            w["conn"].send((i, predictions[i], golds[i], kinds[i]))
-
-    def stop(w: dict, kill: bool) -> None:
-        if kill:
-            w["proc"].kill()
-        else:
-            try:
-                w["conn"].send(None)
-            except (BrokenPipeError, OSError):
-                pass
-        w["proc"].join(timeout=1)
-        if w["proc"].is_alive():
-            w["proc"].kill()
-            w["proc"].join()
-        w["conn"].close()
-
-    pool = [start() for _ in range(min(workers, n))]
-    for w in pool:
-        feed(w)
-    try:
-        while any(w["task"] is not None for w in pool):
-            busy = {w["conn"]: w for w in pool if w["task"] is not None}
-            for conn in wait(list(busy), timeout=0.05):
-                w = busy[conn]
-                try:
-                    i, g = conn.recv()
-                except (EOFError, OSError):  # the worker died (not a timeout): its answer is graded wrong
-                    i, g = w["task"], Grade(False, extract_answer(predictions[w["task"]])[:200])
-                    stop(w, kill=True)
-                    pool[pool.index(w)] = w = start()
-                out[i] = g
-                feed(w)
-            now = time.monotonic()
-            for k, w in enumerate(pool):
-                if w["task"] is not None and now - w["since"] > timeout_s:
-                    i = w["task"]
-                    stop(w, kill=True)
-                    out[i] = Grade(False, extract_answer(predictions[i])[:200], timed_out=True)
-                    pool[k] = start()
-                    feed(pool[k])
-    finally:
-        for w in pool:
-            stop(w, kill=False)
-    return out  # type: ignore[return-value]

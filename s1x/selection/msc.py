@@ -1,7 +1,7 @@
 """Domain classification with the Mathematics Subject Classification rubric (PAPER.md 1.4).
 
 The paper asked an LLM to file every question under one of 61 two-digit MSC
-codes (the list ships with s1x: ``s1x/resources/msc.json``). Any engine can do
+codes (the list ships with s1x: ``s1x/selection/resources/msc.json``). Any engine can do
 it here: :func:`classify_domains` takes a ``complete(prompts, temperature,
 seed) -> texts`` callable, asks once greedily, re-asks the questions whose
 reply names no valid code with sampling, and appends every parsed answer to a
@@ -25,7 +25,7 @@ Complete = Callable[[Sequence[str], float, int], list[str]]
 @lru_cache(maxsize=1)
 def msc_codes() -> tuple[dict, ...]:
     """The 61 MSC entries: code, title, descriptions, prompt (rubric text)."""
-    text = resources.files("s1x").joinpath("resources/msc.json").read_text()
+    text = resources.files("s1x.selection").joinpath("resources/msc.json").read_text()
     return tuple(json.loads(text))
 
 

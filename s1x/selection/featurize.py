@@ -2,7 +2,7 @@
 
 - ``trace_tokens``: length of the thinking trace in tokens of a configurable
   tokenizer (the paper used Qwen2.5's);
-- ``quality``: the flags of :mod:`s1x.quality`;
+- ``quality``: the flags of :mod:`s1x.selection.quality`;
 - ``probes``: per probe model, whether its greedy answer is graded correct
   (the difficulty signal: the paper drops a question either Qwen2.5-7B- or
   32B-Instruct solves);
@@ -20,7 +20,7 @@ from typing import Callable, Sequence
 
 from s1x.formatting import THINK_START, generation_prompt
 from s1x.grading import grade_many
-from s1x.quality import quality_flags
+from s1x.selection.quality import quality_flags
 from s1x.records import PoolProblem
 
 

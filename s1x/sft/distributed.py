@@ -9,7 +9,7 @@ writes the SFT inputs to a spec file and runs a launcher as a child process,
   one launcher per node; each reads its node rank from ``$SLURM_NODEID`` and
   they meet on the allocation's first node (``scontrol show hostnames``).
 
-Every process runs :mod:`s1x.sft_worker`; rank 0 writes the checkpoint and
+Every process runs :mod:`s1x.sft.worker`; rank 0 writes the checkpoint and
 stats. The layout is deliberately not part of the SFT cache key: the global
 batch is fixed (accumulation = global / (per-device x world size)), so 8 or 16
 GPUs train the same recipe; the world size is recorded in the stage's stats.
@@ -28,7 +28,7 @@ from pathlib import Path
 
 import yaml
 
-WORKER_MODULE = "s1x.sft_worker"
+WORKER_MODULE = "s1x.sft.worker"
 
 
 def expand_nodelist(nodelist: str) -> list[str]:
@@ -117,7 +117,7 @@ def write_accelerate_config(dist_cfg, lay: Layout, path: Path) -> Path:
 
 def launch_command(dist_cfg, spec_path: Path, lay: Layout, accelerate_config: Path | None = None,
                    env: dict | None = None) -> list[str]:
-    """The command that runs :mod:`s1x.sft_worker` on every process of ``lay``."""
+    """The command that runs :mod:`s1x.sft.worker` on every process of ``lay``."""
     env = dict(os.environ) if env is None else env
     rank = "$SLURM_NODEID" if lay.nnodes > 1 else "0"  # expanded per node by the shell srun starts
     if dist_cfg.launcher == "torchrun":

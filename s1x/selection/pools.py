@@ -8,12 +8,12 @@
 
 Every record's id is the hash of its question text, whatever the source.
 Features (trace length, probe correctness, domain, quality flags) are filled
-in by the featurize stage (:mod:`s1x.featurize`), not here.
+in by the featurize stage (:mod:`s1x.selection.featurize`), not here.
 """
 
 from __future__ import annotations
 
-from s1x.data import rows_from
+from s1x.rows import rows_from
 from s1x.records import PoolProblem
 from s1x.world import tasks
 

@@ -1,13 +1,12 @@
-"""Curation funnel and selection strategies: which pool problems become the SFT set (Table 2).
+"""The curation funnel (PAPER.md 1.1-1.3): which pool problems remain candidates, step by step.
 
-:func:`curate` applies the filters a strategy names, in the paper's order
-(PAPER.md 1.1-1.3) and counts every step:
+:func:`curate` applies the filters a selection names, in order, and counts
+every step:
 
     total -> dedup -> decontaminate -> quality -> kept (s1K keep rule) -> difficulty -> selected
 
-A strategy then picks from what is left. Every random choice comes from one
-``numpy.random.Generator`` seeded by ``seed`` and is made over lists sorted by
-id or by (length, id), so results never depend on set or dict iteration order.
+To add a filter: a function here, its name in :data:`FILTERS`, and a branch in
+:func:`curate`; a new quality flag goes to :mod:`s1x.selection.quality`.
 """
 
 from __future__ import annotations
@@ -17,13 +16,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from s1x.decontam import decontaminate, dedup
 from s1x.records import PoolProblem
+from s1x.selection.decontam import decontaminate, dedup
 
 FILTERS = ("dedup", "decontaminate", "quality", "difficulty")
-# 2^-rank sampling looks at this many of a domain's longest traces: rank 64 has
-# probability 2^-64 relative to rank 0, below what a float64 draw can resolve.
-RANK_WINDOW = 64
 
 
 @dataclass
@@ -102,114 +98,6 @@ def curate(pool: list[PoolProblem], filters, benchmarks: dict[str, list[str]], k
         problems = [p for p in problems if not _probe_solved(p)]
         funnel.add("difficulty", problems, solved_by_probe=dict(sorted(solved.items())))
     return kept, problems, funnel
-
-
-# --- strategies: (candidates, n, seed, ...) -> picks, in pick order --------------------
-
-
-def _check_n(n: int, available: int, what: str) -> None:
-    if n > available:
-        raise ValueError(f"selection.n={n} but only {available} problems {what}; lower selection.n or relax the filters")
-
-
-def select_random(pool: list[PoolProblem], n: int, seed: int) -> list[PoolProblem]:
-    """``n`` problems uniformly at random (1K-random)."""
-    _check_n(n, len(pool), "pass the filters")
-    candidates = sorted(pool, key=lambda p: p.id)
-    rng = np.random.default_rng(seed)
-    return [candidates[i] for i in rng.choice(len(candidates), size=n, replace=False)]
-
-
-def _by_domain(pool: list[PoolProblem], longest_first: bool) -> dict[str, list[PoolProblem]]:
-    key = (lambda p: (-p.features["trace_tokens"], p.id)) if longest_first else (lambda p: p.id)
-    out: dict[str, list[PoolProblem]] = {}
-    for p in sorted(pool, key=key):
-        out.setdefault(p.domain, []).append(p)
-    return out
-
-
-def select_diverse(pool: list[PoolProblem], n: int, seed: int) -> list[PoolProblem]:
-    """1K-diverse: repeatedly pick a domain uniformly, then a problem in it uniformly; drop empty domains."""
-    _check_n(n, len(pool), "pass the filters")
-    rng = np.random.default_rng(seed)
-    by_domain = _by_domain(pool, longest_first=False)
-    selected = []
-    while len(selected) < n:
-        domains = sorted(by_domain)
-        domain = domains[rng.integers(len(domains))]
-        items = by_domain[domain]
-        selected.append(items.pop(int(rng.integers(len(items)))))
-        if not items:
-            del by_domain[domain]
-    return selected
-
-
-def select_longest(pool: list[PoolProblem], n: int, seed: int) -> list[PoolProblem]:
-    """1K-longest: the ``n`` longest traces (ties broken by id; ``seed`` is unused)."""
-    _check_n(n, len(pool), "pass the filters")
-    return sorted(pool, key=lambda p: (-p.features["trace_tokens"], p.id))[:n]
-
-
-def select_all(pool: list[PoolProblem], n: int | None, seed: int) -> list[PoolProblem]:
-    """59K-full: every problem that passes the filters, in id order (``n``: null, or a cap)."""
-    ordered = sorted(pool, key=lambda p: p.id)
-    return ordered if n is None else ordered[:n]
-
-
-def benchmark_domain_weights(pool: list[PoolProblem], benchmark_sources) -> dict[str, float]:
-    """Domain weights from the benchmark-like sources (PAPER.md 1.5: AIME + GPQA, GPQA
-    scaled to half of AIME's total): each source's domain histogram, normalised to
-    its ``share``. A source matches when its name is contained in the problem's
-    source (case-insensitive)."""
-    weights: Counter = Counter()
-    for spec in benchmark_sources:
-        counts = Counter(p.domain for p in pool if spec["source"].lower() in p.source.lower())
-        total = sum(counts.values())
-        for domain, c in counts.items():
-            weights[domain] += spec["share"] * c / total
-    return dict(weights)
-
-
-def select_s1k(
-    pool: list[PoolProblem],
-    n: int,
-    seed: int,
-    uniform_until: int = 700,
-    benchmark_sources=(),
-    kept: list[PoolProblem] = (),
-    weight_pool: list[PoolProblem] | None = None,
-) -> list[PoolProblem]:
-    """The s1K sampling loop (PAPER.md 1.5), starting from the ``kept`` problems.
-
-    Repeat until ``n`` are selected: pick a domain (uniformly while fewer than
-    ``uniform_until`` are selected, afterwards by :func:`benchmark_domain_weights`
-    over ``weight_pool``, uniformly if no remaining domain has weight); within
-    it pick the problem of rank r (0 = longest trace) with probability
-    proportional to 2^-r; remove it; drop a domain when it is empty.
-    """
-    selected = list(kept)
-    if len(selected) > n:
-        raise ValueError(f"the keep rules keep {len(selected)} problems, more than selection.n={n}; "
-                         "raise selection.n or tighten selection.keep")
-    _check_n(n - len(selected), len(pool), "pass the filters besides the kept ones")
-    rng = np.random.default_rng(seed)
-    by_domain = _by_domain(pool, longest_first=True)
-    weights = benchmark_domain_weights(weight_pool if weight_pool is not None else pool,
-                                       [dict(s) for s in benchmark_sources])
-    while len(selected) < n:
-        domains = sorted(by_domain)
-        w = np.array([weights.get(d, 0.0) for d in domains])
-        if len(selected) < uniform_until or w.sum() == 0:
-            domain = domains[rng.integers(len(domains))]
-        else:
-            domain = domains[rng.choice(len(domains), p=w / w.sum())]
-        items = by_domain[domain]
-        rank_p = np.exp2(-np.arange(min(len(items), RANK_WINDOW), dtype=float))
-        pick = int(rng.choice(len(rank_p), p=rank_p / rank_p.sum()))
-        selected.append(items.pop(pick))
-        if not items:
-            del by_domain[domain]
-    return selected
 
 
 def selection_stats(selected: list[PoolProblem], funnel: Funnel, strategy: str, seed: int, filters) -> dict:

@@ -1,0 +1,15 @@
+"""The evaluate stage: test-time methods over inference engines on benchmarks
+(config groups ``method``, ``engine``, ``benchmark``).
+
+Owns benchmark loading (:mod:`~s1x.evaluate.benchmarks`), the methods
+(:mod:`~s1x.evaluate.methods`: budget forcing, its controllers and the cells
+of every method), the engines (:mod:`~s1x.evaluate.engines`), generation,
+sample records and results rows, the sampled methods, and the stage wiring
+(:mod:`~s1x.evaluate.stage`). May import the shared core, grading and the
+analysis statistics (maj@k); never selection or sft.
+
+Add a test-time method: its cells in ``methods/plan.py`` (a kind), a driver in
+``evaluator.py`` if it is not budget forcing with a prompt statement, and a
+``conf/method`` option. Add an engine: a class in ``engines/`` with
+``generate_requests`` (``engines/base.py``), and a branch in ``stage.make_engine``.
+"""

@@ -1,0 +1,110 @@
+"""Sample records and results rows: grading what follows thinking, one ``samples.jsonl``
+record per question and one ``results.json`` row per cell (the contracts outside tools read).
+"""
+
+from __future__ import annotations
+
+from s1x.evaluate.methods.budget_forcing import KIND_ANSWER, KIND_DELIM, ForcedSample
+from s1x.evaluate.methods.plan import Cell
+from s1x.grading import grade_many
+from s1x.records import BenchmarkQuestion
+
+GRADE_TIMEOUT_S = 5.0
+
+
+def _segments(tokenizer, token_ids: list[int], kinds: list[str]) -> list[dict]:
+    """Consecutive tokens of one kind (think, forced_ignore, delimiter, answer) as text segments."""
+    segs: list[dict] = []
+    for tok, kind in zip(token_ids, kinds):
+        if segs and segs[-1]["kind"] == kind:
+            segs[-1]["ids"].append(tok)
+        else:
+            segs.append({"kind": kind, "ids": [tok]})
+    return [{"kind": s["kind"], "tokens": len(s["ids"]), "text": tokenizer.decode(s["ids"])} for s in segs]
+
+
+def _record(tokenizer, q: BenchmarkQuestion, prompt: str, s: ForcedSample, method, cell: Cell, g, answer: str,
+            controller: str, extra: dict | None = None) -> dict:
+    segments = _segments(tokenizer, s.token_ids, s.kinds)
+    return {
+        "id": q.id,
+        "question": q.question,
+        "prompt": prompt,
+        "method": method.name,
+        "kind": method.kind,
+        "budget": cell.budget,
+        "budget_tokens": cell.budget_tokens,
+        "num_ignore": method.num_ignore,
+        "ignore_str": method.ignore_str,
+        "controller": controller,
+        "segments": segments,
+        "rounds": s.rounds,
+        "response": tokenizer.decode(s.token_ids),
+        "stop_reason": s.stop_reason,
+        "thinking_tokens": s.thinking_tokens,
+        "answer_tokens": s.answer_tokens,
+        "forced_end": s.forced_end,
+        "ignores_used": s.ignores_used,
+        "within_budget": None if cell.budget_tokens is None else s.thinking_tokens <= cell.budget_tokens,
+        "answer_text": answer,
+        "extracted": g.extracted,
+        "gold": q.gold,
+        "grader": q.grader,
+        "correct": g.correct,
+        "grade_timed_out": g.timed_out,
+        "meta": q.meta,
+        **(extra or {}),
+    }
+
+
+def grade_samples(tokenizer, questions: list[BenchmarkQuestion], prompts_text: list[str], samples: list[ForcedSample],
+                  method, cell: Cell, controller: str, extras: list[dict] | None = None) -> list[dict]:
+    """Grade what follows thinking in each sample and build the sample records."""
+    kinds_answer = (KIND_DELIM, KIND_ANSWER)
+    # Grade only what follows thinking, so an "Answer:" written while thinking never counts.
+    answers = [tokenizer.decode([t for t, k in zip(s.token_ids, s.kinds) if k in kinds_answer]) for s in samples]
+    grades = grade_many(answers, [q.gold for q in questions], [q.grader for q in questions], timeout_s=GRADE_TIMEOUT_S)
+    return [_record(tokenizer, q, p, s, method, cell, g, a, controller, (extras[i] if extras else None))
+            for i, (q, p, s, g, a) in enumerate(zip(questions, prompts_text, samples, grades, answers))]
+
+
+def summarize(samples: list[dict], benchmark: str, method, cell: Cell, samples_path: str) -> dict:
+    """One results row (the ``results.json`` contract) from the samples of one cell."""
+    n = len(samples)
+    thinking = [s["thinking_tokens"] for s in samples]
+    row = {
+        "benchmark": benchmark,
+        "method": method.name,
+        "budget": cell.budget,
+        "n": n,
+        "accuracy": sum(s["correct"] for s in samples) / n,
+        "mean_thinking_tokens": sum(thinking) / n,
+        "max_thinking_tokens": max(thinking),
+        "within_budget_rate": None if cell.budget_tokens is None else sum(s["within_budget"] for s in samples) / n,
+        "mean_answer_tokens": sum(s["answer_tokens"] for s in samples) / n,
+        "forced_end_rate": sum(s["forced_end"] for s in samples) / n,
+        "no_answer_rate": sum(s["stop_reason"] == "length" for s in samples) / n,
+        "samples": samples_path,
+        "kind": method.kind,
+        "budget_tokens": cell.budget_tokens,
+        "mean_ignores_used": sum(s["ignores_used"] for s in samples) / n,
+    }
+    if cell.variant is not None:
+        row["variant"] = cell.variant
+    return row
+
+
+def cross_grade(samples: list[dict], extra_graders: list[str]) -> list[dict]:
+    """Grade every sample again with each of ``extra_graders``; record all verdicts under
+    ``grades`` and return the samples on which the graders disagree (the disagreement report)."""
+    if not extra_graders:
+        return []
+    answers = [s["answer_text"] for s in samples]
+    verdicts = {k: grade_many(answers, [s["gold"] for s in samples], k, timeout_s=GRADE_TIMEOUT_S)
+                for k in extra_graders}
+    report = []
+    for i, s in enumerate(samples):
+        s["grades"] = {s["grader"]: s["correct"], **{k: v[i].correct for k, v in verdicts.items()}}
+        if len(set(s["grades"].values())) > 1:
+            report.append({"id": s["id"], "gold": s["gold"], "extracted": s["extracted"], "grades": s["grades"]})
+    return report

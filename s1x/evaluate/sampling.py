@@ -1,0 +1,98 @@
+"""The sampled methods: rejection sampling (``rs``) and majority vote (``majority``, maj@k).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from s1x.analysis.stats import maj_at_k
+from s1x.evaluate.generation import generate_forced
+from s1x.evaluate.methods.budget_forcing import ForcedSample
+from s1x.evaluate.methods.plan import Cell
+from s1x.evaluate.samples import grade_samples, summarize
+from s1x.records import write_jsonl
+
+
+def run_rejection_sampling(engine, tokenizer, questions, prompts_text, prompts, tokens, method, cells: list[Cell],
+                           room: int, controller: str, seed: int) -> dict[str, list[dict]]:
+    """rs: sample (temperature ``method.temperature``) until thinking fits each budget.
+
+    One pool of samples per question serves every budget: wave w draws one more
+    sample for each question that still misses some budget, and a budget takes the
+    first sample within it (``tries`` = its wave). Samples are capped one token
+    above the largest budget still missing (beyond it they are rejected anyway).
+    After ``max_tries`` waves a budget still missing gets a budget-forced sample
+    cut at the budget (``rs_fallback``), so every sample respects its budget."""
+    need = {q: {c.budget_tokens for c in cells} for q in range(len(questions))}
+    accepted: dict[tuple[int, int], tuple[ForcedSample, int, bool]] = {}
+    for wave in range(1, method.max_tries + 1):
+        idx = [q for q in need if need[q]]
+        if not idx:
+            break
+        cap = min(room, max(max(need[q]) for q in idx) + 1)
+        outs = generate_forced(engine, [prompts[q] for q in idx], tokens, cap, method, controller,
+                               seed=seed * 1000 + wave, num_ignore=0, desc=f"rs wave {wave}")
+        for q, smp in zip(idx, outs):
+            if smp.forced_end:  # cut at the cap: not a sample that fits by itself
+                continue
+            for b in sorted(need[q]):
+                if smp.thinking_tokens <= b:
+                    accepted[(q, b)] = (smp, wave, False)
+                    need[q].discard(b)
+    for c in cells:  # fallback: cut at the budget
+        idx = [q for q in need if c.budget_tokens in need[q]]
+        if idx:
+            outs = generate_forced(engine, [prompts[q] for q in idx], tokens, c.budget_tokens, method, controller,
+                                   seed=seed * 1000 + method.max_tries + 1, num_ignore=0, desc=f"rs fallback {c.budget}")
+            for q, smp in zip(idx, outs):
+                accepted[(q, c.budget_tokens)] = (smp, method.max_tries, True)
+    result = {}
+    for c in cells:
+        picks = [accepted[(q, c.budget_tokens)] for q in range(len(questions))]
+        extras = [{"tries": t, "rs_fallback": fb} for _, t, fb in picks]
+        result[c.label] = grade_samples(tokenizer, questions, prompts_text, [p for p, _, _ in picks], method, c,
+                                        controller, extras)
+    return result
+
+
+def vote_ks(method) -> list[int]:
+    """The k of maj@k: ``method.vote_ks``, or 1, 2, 4, ... and K itself."""
+    if method.vote_ks:
+        return sorted(set(method.vote_ks))
+    ks, k = [], 1
+    while k < method.samples:
+        ks.append(k)
+        k *= 2
+    return ks + [method.samples]
+
+
+def majority_rows(records: list[dict], questions, method, cell: Cell, benchmark: str, out_dir: Path,
+                  seed: int) -> list[dict]:
+    """maj@k for each k by subsampling the K graded samples of every question; writes
+    ``<name>/k<k>/votes.jsonl`` (one record per question, ``correct`` = expected maj@k)."""
+    by_q: dict[str, list[dict]] = {}
+    for r in records:
+        by_q.setdefault(r["id"], []).append(r)
+    # Per-sample means (answer tokens, forced ends, ...) are shared by every k.
+    base = {**summarize(records, benchmark, method, cell, ""), "n": len(questions)}
+    per_sample = base["mean_thinking_tokens"]
+    rows = []
+    for k in vote_ks(method):
+        votes = []
+        for q in questions:
+            rs = by_q[q.id]
+            answers = [r["extracted"] or None for r in rs]
+            score = maj_at_k(answers, [r["correct"] for r in rs], k, method.vote_subsets, seed)
+            votes.append({"id": q.id, "k": k, "correct": score, "answers": answers, "gold": q.gold})
+        rel = Path(method.name) / f"k{k}" / "votes.jsonl"
+        (out_dir / rel.parent).mkdir(parents=True, exist_ok=True)
+        write_jsonl(out_dir / rel, votes)
+        rows.append({
+            **base, "samples": str(rel),
+            "accuracy": sum(v["correct"] for v in votes) / len(votes),
+            # Parallel compute: the thinking of all k samples of a question (Figure 4b's axis).
+            "mean_thinking_tokens": k * per_sample,
+            "k": k, "variant": f"k={k}", "mean_thinking_tokens_per_sample": per_sample,
+            "samples_per_question": method.samples,
+        })
+    return rows

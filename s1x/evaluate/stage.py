@@ -1,0 +1,72 @@
+"""The evaluate stage: one cached entry per benchmark (method x benchmark x engine x model).
+
+Evaluation is cached per benchmark, so adding a benchmark to a sweep only
+evaluates the new one; the engine is built once, and only when some benchmark
+is not cached.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from omegaconf import OmegaConf
+
+from s1x.cache import StageRunner
+from s1x.evaluate.benchmarks import load_benchmark
+from s1x.evaluate.evaluator import evaluate_benchmark
+from s1x.models import load_tokenizer
+from s1x.records import write_json
+from s1x.rows import data_version
+
+
+STAGE_VERSION = 4  # 2: math grader, graded in worker processes; 3: every method, engine interface, rounds;
+# 4: generation_config extras off (top_k, repetition penalty), rs skips cut samples, per-request seeds
+
+def _plain(node) -> dict:
+    return OmegaConf.to_container(node, resolve=True)
+
+
+def make_engine(engine_cfg, model_path: str):
+    """The configured inference engine over ``model_path``."""
+    tokenizer = load_tokenizer(model_path)
+    if engine_cfg.name == "vllm":
+        from s1x.evaluate.engines.vllm import VLLMEngine
+
+        return VLLMEngine(model_path, tokenizer, engine_cfg.tensor_parallel_size, engine_cfg.dtype,
+                          engine_cfg.gpu_memory_utilization, engine_cfg.max_model_len, engine_cfg.enable_prefix_caching)
+    from s1x.evaluate.engines.hf import HFEngine
+
+    return HFEngine(model_path, tokenizer, engine_cfg.batch_size, engine_cfg.device, engine_cfg.dtype)
+
+
+def evaluate_stage(cfg, runner: StageRunner, model_path: str, model_key: str, out_dir: Path) -> list[dict]:
+    """Evaluate ``cfg.method`` on every configured benchmark; copy the samples into the run dir
+    and return the results rows (``samples`` paths relative to the run dir)."""
+    rows: list[dict] = []
+    engine = None
+    for name, bcfg in cfg.benchmark.items():
+        spec = {"method": _plain(cfg.method), "benchmark": _plain(bcfg), "engine": _plain(cfg.engine),
+                "seed": cfg.seed, "data": data_version(bcfg)}
+        key = runner.cache.key("evaluate", STAGE_VERSION, spec, {"model": model_key})
+
+        def build(tmp: Path, bcfg=bcfg, name=name) -> dict:
+            nonlocal engine
+            if engine is None:  # built once, and only if some benchmark is not cached
+                engine = make_engine(cfg.engine, model_path)
+            questions = load_benchmark(bcfg)
+            bench_rows = evaluate_benchmark(engine, engine.tokenizer, questions, name, cfg.method, cfg.seed, tmp,
+                                            list(bcfg.extra_graders))
+            write_json(tmp / "rows.json", bench_rows)
+            return {"n_questions": len(questions)}
+
+        entry = runner.stage("evaluate", key, build, {"config": spec, "model": model_path})
+        dest = out_dir / "eval" / name
+        if dest.exists():
+            shutil.rmtree(dest)
+        shutil.copytree(entry.path, dest)
+        for row in json.loads((entry.path / "rows.json").read_text()):
+            row["samples"] = f"eval/{name}/{row['samples']}"
+            rows.append(row)
+    return rows

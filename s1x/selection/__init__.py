@@ -1,0 +1,15 @@
+"""The select stage: from a candidate pool to the SFT set (config groups ``pool``, ``selection``).
+
+Owns pools (:mod:`~s1x.selection.pools`), features and probes
+(:mod:`~s1x.selection.featurize`, :mod:`~s1x.selection.msc`), quality flags
+(:mod:`~s1x.selection.quality`), dedup and decontamination
+(:mod:`~s1x.selection.decontam`), the curation funnel
+(:mod:`~s1x.selection.funnel`), strategies (:mod:`~s1x.selection.strategies`),
+the stage wiring (:mod:`~s1x.selection.stage`) and the seed report
+(``python -m s1x.selection.report``).
+
+May import the shared core, grading, and evaluate's engines and benchmark
+loading (probes generate; decontamination reads the benchmarks); never sft or
+analysis. Add a quality flag in ``quality.py``, a filter in ``funnel.py``, a
+strategy in ``strategies.py`` (plus a ``conf/selection`` option).
+"""

@@ -1,0 +1,178 @@
+"""The select stage and the stages it reads: featurize (per pool) and probe (per probe model).
+
+featurize -> probe (one cached entry per probe model) -> select, each keyed by
+its config and its inputs' keys, so adding a probe, changing a strategy or a
+seed reruns only what changed (a 32B probe over 59K questions is hours of GPU
+time).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from hydra.utils import get_method
+from omegaconf import OmegaConf
+
+from s1x.cache import StageRunner, stable_hash
+from s1x.evaluate.benchmarks import load_benchmark
+from s1x.models import load_tokenizer, model_identity
+from s1x.records import PoolProblem, read_jsonl, write_json, write_jsonl
+from s1x.rows import data_version
+from s1x.selection.featurize import featurize, run_probe, text_completer
+from s1x.selection.funnel import curate, selection_stats
+from s1x.selection.msc import classify_domains
+from s1x.selection.pools import load_pool
+from s1x.selection.strategies import select_s1k
+from s1x.validation import ConfigError
+
+SELECT_VERSION = 2
+FEATURIZE_VERSION = 1
+PROBE_VERSION = 1
+
+
+def _plain(node) -> dict:
+    return OmegaConf.to_container(node, resolve=True)
+
+
+def probes_needed(cfg) -> bool:
+    """Whether the selection reads probe answers (the difficulty filter, with probes configured)."""
+    return "difficulty" in cfg.selection.filters and len(cfg.pool.featurize.probes) > 0
+
+
+def benchmark_identities(cfg) -> dict:
+    """What decontamination compares against: every configured benchmark's questions (the config
+    fields that choose them, not how they are graded) and data version."""
+    keep = ("kind", "path", "hub_config", "split", "size", "seed", "choice", "min_items", "max_items")
+    return {name: {"spec": {k: b[k] for k in keep}, "data": data_version(b)} for name, b in cfg.benchmark.items()}
+
+
+def selection_spec(cfg) -> dict:
+    """What determines the select stage's output besides its inputs' keys."""
+    decon = "decontaminate" in cfg.selection.filters
+    return {"pool": _plain(cfg.pool), "selection": _plain(cfg.selection), "data": data_version(cfg.pool),
+            "decontaminate": benchmark_identities(cfg) if decon else None}
+
+
+def select(pool: list[PoolProblem], sel_cfg, benchmarks: dict[str, list[str]]) -> tuple[list[PoolProblem], dict]:
+    """Curate ``pool`` with the selection's filters, then run its strategy; return picks and stats."""
+    options = _plain(sel_cfg)
+    strategy = get_method(options.pop("_target_"))
+    name, filters = options.pop("name"), options.pop("filters")
+    keep_rules = options.pop("keep", [])
+    kept, candidates, funnel = curate(pool, filters, benchmarks, keep_rules)
+    if strategy is select_s1k:
+        # Domain weights come from the benchmark-like sources before quality/difficulty
+        # filtering: they describe what those benchmarks ask, not what survived.
+        options.update(kept=kept, weight_pool=pool)
+    chosen = strategy(candidates, **options)
+    stats = selection_stats(chosen, funnel, name, sel_cfg.seed, filters)
+    # What SFT trains on, not only which ids: s1K and s1K-1.1 share questions but not traces.
+    stats["ids_hash"] = stable_hash([(p.id, p.question, p.trace, p.attempt) for p in chosen])
+    return chosen, stats
+
+
+def selection_stage(cfg, runner: StageRunner, tokenizer, tok_id: str, build: bool, base_model):
+    """The select stage entry and its inputs (features, probe answers), built when ``build``,
+    otherwise looked up (``stages`` without ``select``). ``base_model()`` builds or finds the
+    tiny base model when a probe is one of its checkpoints. Returns (entry, base or None)."""
+
+    def stage(name: str, key: str, builder, meta: dict):
+        if build:
+            return runner.stage(name, key, builder, meta)
+        entry = runner.cache.lookup(name, key)
+        if entry is None:
+            raise ConfigError(f"stages: 'sft' needs this config's {name} output, which is not in the cache; "
+                              "add select, e.g. stages=[select,sft,evaluate]")
+        return entry
+
+    fcfg = cfg.pool.featurize
+    pool_spec = {"pool": {k: v for k, v in _plain(cfg.pool).items() if k != "featurize"}, "data": data_version(cfg.pool)}
+    feat_tok_id = tok_id if fcfg.tokenizer is None else model_identity(fcfg.tokenizer)
+    feat_spec = {**pool_spec, "tokenizer": feat_tok_id, "attempt_grader": fcfg.attempt_grader,
+                 "classifier": _plain(fcfg.classifier) if fcfg.classifier.model else None}
+    feat_key = runner.cache.key("featurize", FEATURIZE_VERSION, feat_spec, {})
+
+    def build_features(tmp: Path) -> dict:
+        pool = load_pool(cfg.pool)
+        classify = _classifier(cfg, runner) if fcfg.classifier.model else None
+        feat_tok = tokenizer if fcfg.tokenizer is None else load_tokenizer(fcfg.tokenizer)
+        feats = featurize(pool, feat_tok, fcfg.attempt_grader, classify)
+        for p in pool:
+            p.features.update(feats[p.id])
+            p.domain = feats[p.id]["domain"]
+        write_jsonl(tmp / "pool.jsonl", pool)
+        return {"n": len(pool)}
+
+    feats = stage("featurize", feat_key, build_features, {"config": feat_spec})
+
+    base = None
+    probes = {}
+    if build and probes_needed(cfg) and any(pr.model.startswith("base@") for pr in fcfg.probes):
+        base = base_model()  # its own stage, not timed inside a probe
+    if probes_needed(cfg):
+        for pr in fcfg.probes:
+            if pr.model.startswith("base@"):
+                from s1x.world.stage import pretrain_key
+
+                step = int(pr.model.split("@", 1)[1])
+                identity = f"{pretrain_key(cfg, runner, tok_id)}@{step}"
+            else:
+                identity = model_identity(pr.model)
+            probe_spec = {"probe": _plain(pr), "model": identity,
+                          "engine": {"device": cfg.engine.device, "dtype": cfg.engine.dtype}}
+            key = runner.cache.key("probe", PROBE_VERSION, probe_spec, {"features": feats.key})
+
+            def build_probe(tmp: Path, pr=pr) -> dict:
+                from s1x.evaluate.engines.hf import HFEngine
+
+                if pr.model.startswith("base@"):
+                    path, probe_tok = str(Path(base[0]) / "checkpoints" / f"step-{pr.model.split('@', 1)[1]}"), tokenizer
+                else:
+                    path, probe_tok = pr.model, load_tokenizer(pr.model)
+                pool = [PoolProblem(**r) for r in read_jsonl(feats.path / "pool.jsonl")]
+                engine = HFEngine(path, probe_tok, pr.batch_size, cfg.engine.device, cfg.engine.dtype)
+                answers = run_probe(engine, probe_tok, pool, pr.prompt, pr.grader, pr.max_new_tokens)
+                write_json(tmp / "answers.json", answers)
+                solved = sum(a["correct"] for a in answers.values())
+                return {"n": len(answers), "solved": solved}
+
+            probes[pr.name] = stage("probe", key, build_probe, {"config": probe_spec})
+
+    spec = selection_spec(cfg)
+    select_key = runner.cache.key("select", SELECT_VERSION, spec,
+                                  {"features": feats.key, **{f"probe:{k}": e.key for k, e in probes.items()}})
+
+    def build_selection(tmp: Path) -> dict:
+        pool = [PoolProblem(**r) for r in read_jsonl(feats.path / "pool.jsonl")]
+        for name, entry in probes.items():
+            answers = json.loads((entry.path / "answers.json").read_text())
+            for p in pool:
+                p.features.setdefault("probes", {})[name] = answers[p.id]["correct"]
+        benchmarks = ({name: [q.question for q in load_benchmark(b)] for name, b in cfg.benchmark.items()}
+                      if "decontaminate" in cfg.selection.filters else {})
+        chosen, stats = select(pool, cfg.selection, benchmarks)
+        write_jsonl(tmp / "selection.jsonl", chosen)
+        write_json(tmp / "selection_stats.json", stats)
+        return {"n": len(chosen)}
+
+    return stage("select", select_key, build_selection, {"config": spec}), base
+
+
+def _classifier(cfg, runner: StageRunner):
+    """``{id: question} -> {id: MSC code}`` through the configured classifier model; answers are
+    kept in the cache dir per model, so a rerun or a killed run never asks twice."""
+    from s1x.evaluate.engines.hf import HFEngine
+
+    c = cfg.pool.featurize.classifier
+    answers = Path(runner.cache.root) / "classify" / f"{stable_hash({'model': model_identity(c.model)})}.jsonl"
+    answers.parent.mkdir(parents=True, exist_ok=True)
+
+    def classify(questions: dict[str, str]) -> dict[str, str]:
+        # The model (a 32B engine in the paper's configs) loads only when a question lacks a domain.
+        tok = load_tokenizer(c.model)
+        engine = HFEngine(c.model, tok, c.batch_size, cfg.engine.device, cfg.engine.dtype)
+        complete = text_completer(engine, tok, c.max_new_tokens)
+        return classify_domains(questions, complete, retries=c.retries, answers_path=answers, batch_size=c.batch_size)
+
+    return classify
