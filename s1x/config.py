@@ -174,6 +174,11 @@ class SFTConfig:
     chunk_tokens: int = 100  # tokens per countdown chunk / per step of the tokens and steps formats
     # Examples longer than block_size: truncate (cut, counted and reported) | drop (counted) | error
     overlong: str = "truncate"
+    # Resumable checkpoints inside the in-progress cache entry, every N optimizer steps and/or
+    # M minutes (null: never); a rerun of the same config after a kill or preemption resumes
+    # from the newest one with the same loss curve.
+    checkpoint_every_steps: Optional[int] = None
+    checkpoint_every_minutes: Optional[float] = None
 
 
 @dataclass
@@ -275,6 +280,12 @@ class EngineConfig:
     gpu_memory_utilization: float = 0.9
     max_model_len: Optional[int] = None
     enable_prefix_caching: bool = True
+    # A question whose prompt + thinking cap + answer room exceeds the model's context:
+    # skip (counted in the results row, listed in context_skipped.jsonl) | fail (before generating)
+    on_context_overflow: str = "skip"
+    # hf: at most this many tokens (prompt + new, padded) in one batch, so one long prompt
+    # cannot make the whole batch pad to its length
+    max_batch_tokens: int = 262144
 
 
 @dataclass
@@ -295,6 +306,17 @@ class LoggerConfig:
 class PathsConfig:
     # Shared by every run and sweep cell: the stage cache that makes reruns free.
     cache_dir: str = "${oc.env:S1X_CACHE_DIR,'~/.cache/s1x'}"
+
+
+@dataclass
+class CacheConfig:
+    """How the stage cache checks what it serves (:mod:`s1x.cache`)."""
+
+    # full: sizes and SHA-256 of every file on every read (large files by a stat memo) |
+    # size: sizes only | off: trust the cache
+    verify: str = "full"
+    # rebuild: move a corrupt entry to .corrupt/ and rebuild it | fail: stop with the path to delete
+    on_corrupt: str = "rebuild"
 
 
 @dataclass
@@ -331,6 +353,7 @@ class RootConfig:
     distributed: Any = None
     sweeps: Any = None
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
+    cache: CacheConfig = field(default_factory=CacheConfig)
 
 
 SCHEMAS = {

@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerFast
 
-from s1x.cache import stable_hash
+from s1x.cache import HashMemo, content_identity, stable_hash
 
 TOKENIZER_SUBDIR = "tokenizer"
 
@@ -32,11 +32,11 @@ def load_model(name_or_path: str, dtype: str = "auto"):
     return AutoModelForCausalLM.from_pretrained(name_or_path, dtype=torch_dtype)
 
 
-def model_identity(name_or_path: str) -> str:
-    """A cache identity for a model given by path (its files' names, sizes, mtimes) or hub id."""
+def model_identity(name_or_path: str, memo: HashMemo | None = None) -> str:
+    """A cache identity for a model: the hash of its files' bytes when it is a local path (a
+    retrained or edited checkpoint is another model; a copied one is the same), its hub id
+    otherwise."""
     p = Path(name_or_path)
     if p.exists():
-        files = sorted((str(f.relative_to(p)), f.stat().st_size, int(f.stat().st_mtime))
-                       for f in p.rglob("*") if f.is_file())
-        return stable_hash({"path": str(p.resolve()), "files": files})
+        return stable_hash({"content": content_identity(p, memo)})
     return stable_hash({"hub_id": name_or_path})

@@ -11,16 +11,18 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import platform
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 from omegaconf import OmegaConf
 
 from s1x.cache import StageCache, StageRunner, stable_hash
 from s1x.evaluate.report import format_results_table
-from s1x.models import load_tokenizer, model_identity
+from s1x.preflight import preflight
 from s1x.records import write_json
 from s1x.selection.funnel import format_funnel
 from s1x.validation import validate
@@ -55,36 +57,58 @@ def _versions() -> dict:
             "transformers": transformers.__version__, "vllm": vllm_version}
 
 
-def _tokenizer(model_cfg):
+def _tokenizer(model_cfg, memo):
     """The tokenizer of the base model and an identity for cache keys."""
     if model_cfg.name_or_path is None:
         from s1x.world.stage import tiny_tokenizer
 
         return tiny_tokenizer()
-    return load_tokenizer(model_cfg.name_or_path), model_identity(model_cfg.name_or_path)
+    from s1x.models import load_tokenizer, model_identity
+
+    return load_tokenizer(model_cfg.name_or_path), model_identity(model_cfg.name_or_path, memo)
+
+
+def _set_aside_previous_results(out_dir: Path) -> None:
+    """A rerun into a run dir moves the last ``results.json`` aside first: until this run writes
+    its own, the dir must not look finished (the analysis would read the old numbers)."""
+    old = out_dir / "results.json"
+    if old.exists():
+        stamp = time.strftime("%Y%m%d-%H%M%S", time.localtime(old.stat().st_mtime))
+        aside = out_dir / f"results.previous-{stamp}.json"
+        os.replace(old, aside)
+        log.warning("s1x: %s held a finished run; its results.json is now %s", out_dir, aside.name)
 
 
 def run(cfg, out_dir: str | Path) -> dict:
     """Run the stages of ``cfg.stages`` for ``cfg``, writing the run record to ``out_dir``."""
     validate(cfg)
+    preflight(cfg)
+    stages = list(cfg.stages)
+    questions = None  # every benchmark's questions, loaded (and their rows checked) before any stage
+    if "evaluate" in stages or ({"select", "sft"} & set(stages) and "decontaminate" in cfg.selection.filters):
+        from s1x.evaluate.benchmarks import load_benchmark
+
+        questions = {name: load_benchmark(b) for name, b in cfg.benchmark.items()}
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    _set_aside_previous_results(out_dir)
     import torch
 
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
     (out_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
-    runner = StageRunner(StageCache(cfg.paths.cache_dir))
-    stages = list(cfg.stages)
-    tokenizer, tok_id = _tokenizer(cfg.model)
+    runner = StageRunner(StageCache(cfg.paths.cache_dir, cfg.cache.verify, cfg.cache.on_corrupt))
+    tokenizer, tok_id = _tokenizer(cfg.model, runner.cache.memo)
     record: dict = {}
-    base: tuple[str, str] | None = None  # (path, cache key) of the base model, built once when first needed
+    base: tuple[str, str] | None = None  # (path, content identity) of the base model, built once when first needed
 
     def base_model() -> tuple[str, str]:
         nonlocal base
         if base is None:
             if cfg.model.name_or_path is not None:
-                base = cfg.model.name_or_path, model_identity(cfg.model.name_or_path)
+                from s1x.models import model_identity
+
+                base = cfg.model.name_or_path, model_identity(cfg.model.name_or_path, runner.cache.memo)
             else:
                 from s1x.world.stage import pretrained_base
 
@@ -96,7 +120,7 @@ def run(cfg, out_dir: str | Path) -> dict:
     if "select" in stages or "sft" in stages:
         from s1x.selection.stage import selection_stage
 
-        sel, _ = selection_stage(cfg, runner, tokenizer, tok_id, "select" in stages, base_model)
+        sel, _ = selection_stage(cfg, runner, tokenizer, tok_id, "select" in stages, base_model, questions)
         for name in ("selection.jsonl", "selection_stats.json"):
             shutil.copy2(sel.path / name, out_dir / name)
         record["selection"] = json.loads((sel.path / "selection_stats.json").read_text())
@@ -104,13 +128,13 @@ def run(cfg, out_dir: str | Path) -> dict:
         print("\n" + format_funnel(record["selection"]))
 
     # base model and sft --------------------------------------------------------
-    model_path = model_key = None
+    model_path = model_id = None
     if "sft" in stages or "evaluate" in stages:
-        model_path, model_key = base_model()
+        model_path, model_id = base_model()
     if "sft" in stages:
         from s1x.sft.stage import sft_stage
 
-        model_path, model_key, record["sft"] = sft_stage(cfg, runner, tokenizer, model_path, model_key,
+        model_path, model_id, record["sft"] = sft_stage(cfg, runner, tokenizer, model_path, model_id,
                                                          selection_hash, out_dir)
 
     # evaluate ------------------------------------------------------------------
@@ -118,7 +142,7 @@ def run(cfg, out_dir: str | Path) -> dict:
     if "evaluate" in stages:
         from s1x.evaluate.stage import evaluate_stage
 
-        rows = evaluate_stage(cfg, runner, model_path, model_key, out_dir)
+        rows = evaluate_stage(cfg, runner, model_path, model_id, out_dir, questions)
     results = {
         "config_hash": stable_hash(_plain(cfg)),
         "git_hash": _git_hash(),

@@ -17,7 +17,8 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 
 from s1x.config import register_configs
-from s1x.validation import ConfigError
+from s1x.cache import CorruptEntryError
+from s1x.validation import ConfigError, InputError
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 log = logging.getLogger("s1x")
@@ -50,14 +51,26 @@ def main(cfg) -> None:
     t0 = time.time()
     try:
         results = pipeline.run(cfg, out_dir)
+    except InputError as e:
+        print(f"s1x: input error: {e}", file=sys.stderr)
+        sys.exit(2)
     except ConfigError as e:
         print(f"s1x: config error: {e}", file=sys.stderr)
+        sys.exit(2)
+    except CorruptEntryError as e:
+        print(f"s1x: cache error: {e}", file=sys.stderr)
         sys.exit(2)
     from omegaconf import OmegaConf
 
     from s1x import tracking
 
-    tracked = tracking.log_run(cfg.logger, OmegaConf.to_container(cfg, resolve=True), results, out_dir)
+    try:
+        tracked = tracking.log_run(cfg.logger, OmegaConf.to_container(cfg, resolve=True), results, out_dir)
+    except Exception as e:  # the computation is finished and written: a tracker outage must not fail the run
+        tracked = None
+        print(f"s1x: warning: logging to {cfg.logger.name} failed ({type(e).__name__}: {e}); the results are in "
+              f"{out_dir}; log them later with logger={cfg.logger.name} and the same overrides (all stages cached)",
+              file=sys.stderr)
     if tracked:
         print(f"s1x: logged to {cfg.logger.name} ({cfg.logger.mode}): {tracked}")
     stages = ", ".join(f"{k} {'cached' if results['cached'][k] else 'computed'} ({v:.1f} s)"

@@ -7,18 +7,25 @@ typed schemas in :mod:`s1x.config`.)
 
 from __future__ import annotations
 
+import re
+
 from omegaconf import OmegaConf
 
+from s1x.cache.store import ON_CORRUPT, VERIFY_MODES
 from s1x.config import STAGES
-from s1x.formatting import TRACE_FORMATS
 from s1x.evaluate.methods.plan import KINDS as METHOD_KINDS
 from s1x.evaluate.methods.plan import NEEDS_BUDGETS, TRACE_FORMAT_OF
+from s1x.formatting import TRACE_FORMATS
 from s1x.grading import KINDS
 from s1x.selection.funnel import FILTERS
 
 
 class ConfigError(ValueError):
     """A config value that s1x refuses before starting any stage."""
+
+
+class InputError(ConfigError):
+    """An input (a file, a row of it, a model path) that s1x refuses, named with the fix."""
 
 
 def _check(ok: bool, key: str, value, allowed: str) -> None:
@@ -34,6 +41,7 @@ def validate(cfg) -> None:
     _check(len(stages) > 0, "stages", stages, f"give at least one of {list(STAGES)}")
     _check(len(set(stages)) == len(stages), "stages", stages, "list each stage once")
 
+    _validate_run(cfg)
     _validate_method(cfg)
 
     sel = cfg.selection
@@ -62,8 +70,12 @@ def validate(cfg) -> None:
     _check(s.overlong in ("truncate", "drop", "error"), "sft.overlong", s.overlong, "must be truncate, drop or error")
     _validate_distributed(cfg)
 
-    _check(len(cfg.benchmark) > 0, "benchmark", [], "select at least one, e.g. benchmark=[tiny-mixed]")
+    _check(bool(cfg.benchmark), "benchmark", [], "select at least one, e.g. benchmark=[tiny-mixed]")
     for name, b in cfg.benchmark.items():
+        _check(b.kind in DATA_KINDS, f"benchmark.{name}.kind", b.kind, f"must be one of {list(DATA_KINDS)}")
+        if b.kind != "tiny":
+            _check(bool(b.path), f"benchmark.{name}.path", b.path, "give the hub id or local file of the benchmark")
+        _check(b.size >= 0, f"benchmark.{name}.size", b.size, "must be >= 0 (0: every question)")
         _check(b.grader in KINDS, f"benchmark.{name}.grader", b.grader, f"must be one of {list(KINDS)}")
         for k in b.extra_graders:
             _check(k in KINDS, f"benchmark.{name}.extra_graders", list(b.extra_graders), f"each must be one of {list(KINDS)}")
@@ -79,6 +91,32 @@ def validate(cfg) -> None:
     model = cfg.model
     _check(model.name_or_path is not None or (model.arch is not None and model.pretrain is not None),
            "model.name_or_path", None, "set a hub id or path, or use model=tiny (which defines arch and pretrain)")
+
+
+DATA_KINDS = ("tiny", "hub", "file")
+_DEVICE = re.compile(r"auto|cpu|mps|cuda(:\d+)?")
+
+
+def _int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _validate_run(cfg) -> None:
+    """Top-level keys, the engine's device and the cache policy."""
+    _check(_int(cfg.seed) and cfg.seed >= 0, "seed", cfg.seed, "must be an integer >= 0")
+    _check(cfg.threads is None or (_int(cfg.threads) and cfg.threads > 0), "threads", cfg.threads,
+           "must be a positive number of CPU threads, or null for torch's default")
+    _check(_int(cfg.selection.seed) and cfg.selection.seed >= 0, "selection.seed", cfg.selection.seed,
+           "must be an integer >= 0")
+    _check(bool(_DEVICE.fullmatch(str(cfg.engine.device))), "engine.device", cfg.engine.device,
+           "must be auto, cpu, cuda, cuda:N or mps")
+    _check(cfg.engine.on_context_overflow in ("skip", "fail"), "engine.on_context_overflow",
+           cfg.engine.on_context_overflow, "must be skip (count and leave out the question) or fail")
+    _check(cfg.engine.max_batch_tokens > 0, "engine.max_batch_tokens", cfg.engine.max_batch_tokens,
+           "must be a positive number of tokens")
+    _check(cfg.cache.verify in VERIFY_MODES, "cache.verify", cfg.cache.verify, f"must be one of {list(VERIFY_MODES)}")
+    _check(cfg.cache.on_corrupt in ON_CORRUPT, "cache.on_corrupt", cfg.cache.on_corrupt,
+           f"must be one of {list(ON_CORRUPT)}")
 
 
 def _validate_method(cfg) -> None:
@@ -161,7 +199,7 @@ def _validate_distributed(cfg) -> None:
 
 def _validate_pool(cfg) -> None:
     pool = cfg.pool
-    _check(pool.kind in ("tiny", "hub", "file"), "pool.kind", pool.kind, "must be one of tiny, hub, file")
+    _check(pool.kind in DATA_KINDS, "pool.kind", pool.kind, f"must be one of {list(DATA_KINDS)}")
     if pool.kind != "tiny":
         _check(not OmegaConf.is_missing(pool, "path") and bool(pool.path), "pool.path", None,
                "give the hub id or local file of the pool, e.g. pool.path=/data/pool.parquet")

@@ -110,16 +110,16 @@ def test_1k_random_selects_a_different_set(default_run, cache, tmp_path):
     assert res["selection"]["trace_tokens"]["mean"] < _results(run_dir)["selection"]["trace_tokens"]["mean"]
 
 
-def test_sigkill_during_sft_leaves_no_complete_entry_and_rerun_matches(default_run, cache, tmp_path):
+def test_sigkill_during_sft_resumes_from_its_checkpoint_with_the_same_loss_curve(default_run, cache, tmp_path):
     args = ["selection=1k-random", "selection.seed=7"]
     sft_dir = cache / "sft"
     before = {p.name for p in sft_dir.iterdir() if not p.name.startswith(".")}
     env = {**os.environ, "S1X_CACHE_DIR": str(cache)}
     proc = subprocess.Popen([sys.executable, "-m", "s1x.run", *args, f"hydra.run.dir={tmp_path / 'killed'}"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 300
-    while time.time() < deadline and not any((sft_dir / ".tmp").glob("*/train_log.jsonl")):
-        time.sleep(0.5)  # wait until training has logged steps
+    deadline = time.time() + 600
+    while time.time() < deadline and not any((sft_dir / ".partial").glob("*/trainer/checkpoint-*/s1x_checkpoint_complete")):
+        time.sleep(0.2)  # wait for the first complete checkpoint (every 50 steps, sft.checkpoint_every_steps)
     assert proc.poll() is None, "the run ended before SFT could be killed"
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
@@ -131,6 +131,7 @@ def test_sigkill_during_sft_leaves_no_complete_entry_and_rerun_matches(default_r
     assert r.returncode == 0, r.stderr[-3000:]
     resumed = _results(tmp_path / "resumed")
     assert not resumed["cached"]["sft"]
+    assert resumed["sft"]["resumed_from_step"] >= 50  # not from scratch
 
     # The same cell uninterrupted, from a fresh cache holding only the base model.
     fresh = tmp_path / "fresh-cache"
@@ -141,6 +142,15 @@ def test_sigkill_during_sft_leaves_no_complete_entry_and_rerun_matches(default_r
     assert clean["cached"]["pretrain"] and not clean["cached"]["sft"]
     assert _metrics(resumed) == _metrics(clean)
     assert resumed["sft"]["final_loss"] == clean["sft"]["final_loss"]
+
+    def curve(run):
+        rows = [json.loads(x) for x in (tmp_path / run / "train_log.jsonl").read_text().splitlines()]
+        return [(r["step"], r["loss"], r["grad_norm"], r["learning_rate"]) for r in rows if "loss" in r]
+
+    assert curve("resumed") == curve("uninterrupted") and len(curve("resumed")) >= 10  # bit for bit, every step logged
+    # the same weights: the checkpoint's identity (what evaluations key on) is the same
+    assert json.loads((tmp_path / "resumed" / "checkpoint.json").read_text())["digest"] == \
+        json.loads((tmp_path / "uninterrupted" / "checkpoint.json").read_text())["digest"]
 
 
 def test_evaluate_only_an_existing_model_by_path(default_run, cache, tmp_path):

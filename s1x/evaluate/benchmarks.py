@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from s1x.records import BenchmarkQuestion
 from s1x.rows import rows_from
+from s1x.validation import InputError
 from s1x.world import tasks
 
 
@@ -35,18 +36,38 @@ def gpqa_question(row: dict, qid: str, seed: int) -> tuple[str, str, dict]:
     return text, gold, {"choice_order": order, "shuffle_seed": shuffle_seed}
 
 
-def _public_benchmark(rows: list[dict], name: str, grader: str, seed: int = 0) -> list[BenchmarkQuestion]:
-    """Map MATH500/AIME (problem, answer) or GPQA (Question, Correct/Incorrect Answer 1-3) rows."""
+def _text(value) -> str:
+    """A field as text; None and blanks as empty (so a missing answer is never the string "None")."""
+    return "" if value is None else str(value).strip()
+
+
+def _public_benchmark(rows: list[dict], name: str, grader: str, seed: int = 0,
+                      source: str = "") -> list[BenchmarkQuestion]:
+    """Map MATH500/AIME (problem, answer) or GPQA (Question, Correct/Incorrect Answer 1-3) rows.
+
+    A row without a question or a gold answer is refused (named by its number and id), before any
+    generation: graded against nothing, it would silently count as wrong."""
     out = []
+    where = f"benchmark {name} ({source})" if source else f"benchmark {name}"
     for i, r in enumerate(rows):
         qid = str(r.get("id", r.get("unique_id", r.get("Record ID", i))))
         meta: dict = {}
         if "problem" in r:
-            q, gold = r["problem"], str(r["answer"])
+            q = "" if r["problem"] is None else str(r["problem"])
+            gold = "" if r.get("answer") is None else str(r["answer"])
         elif "Question" in r:
+            missing = [k for k in ("Question", "Correct Answer", "Incorrect Answer 1", "Incorrect Answer 2",
+                                   "Incorrect Answer 3") if not _text(r.get(k))]
+            if missing:
+                raise InputError(f"{where}: row {i} (id {qid}) has no {missing[0]!r}; fix or drop the row")
             q, gold, meta = gpqa_question(r, qid, seed)
         else:
-            raise ValueError(f"benchmark {name}: row {i} has neither 'problem' nor 'Question': {sorted(r)}")
+            raise InputError(f"{where}: row {i} has neither 'problem' nor 'Question' (columns {sorted(r)[:8]}); "
+                             "s1x reads MATH500/AIME (problem, answer) or GPQA (Question, Correct Answer, ...) rows")
+        if not q.strip():
+            raise InputError(f"{where}: row {i} (id {qid}) has an empty question; fix or drop the row")
+        if not gold.strip():
+            raise InputError(f"{where}: row {i} (id {qid}) has no answer to grade against; fix or drop the row")
         out.append(BenchmarkQuestion(id=qid, question=q, gold=gold, grader=grader, meta=meta))
     return out
 
@@ -63,6 +84,6 @@ def load_benchmark(cfg) -> list[BenchmarkQuestion]:
         ]
     if cfg.kind in ("hub", "file"):
         rows = rows_from(cfg.path, split=cfg.split, config=cfg.hub_config)
-        qs = _public_benchmark(rows, cfg.name, cfg.grader, cfg.seed)
+        qs = _public_benchmark(rows, cfg.name, cfg.grader, cfg.seed, cfg.path)
         return qs[: cfg.size] if cfg.size else qs
-    raise ValueError(f"benchmark.{cfg.name}.kind={cfg.kind!r} is not one of: tiny, hub, file")
+    raise InputError(f"benchmark.{cfg.name}.kind={cfg.kind!r} is not one of: tiny, hub, file")

@@ -10,31 +10,73 @@ budget forcing with either controller: ``one_pass`` (HF logits processor) or
 
 from __future__ import annotations
 
+import json
+import logging
 from pathlib import Path
 
-from s1x.evaluate.generation import (answers_at_each_ignore, choose_controller, generate_forced, question_prompts,
-                                     thinking_room)
+from s1x.evaluate.generation import (answers_at_each_ignore, choose_controller, fit_context, generate_forced,
+                                     question_prompts, thinking_room)
 from s1x.evaluate.methods.budget_forcing import ForcingTokens
 from s1x.evaluate.methods.plan import Cell, plan_cells
 from s1x.evaluate.samples import cross_grade, grade_samples, summarize
 from s1x.evaluate.sampling import majority_rows, run_rejection_sampling
 from s1x.formatting import THINK_END
-from s1x.records import BenchmarkQuestion, write_jsonl
+from s1x.records import BenchmarkQuestion, write_json, write_jsonl
+from s1x.validation import ConfigError
+
+log = logging.getLogger("s1x")
+
+
+def _cell_dir_done(out_dir: Path, label: str) -> dict | None:
+    """The results row of a cell a killed run already finished (its ``row.json`` is written last)."""
+    done = out_dir / label / "row.json"
+    return json.loads(done.read_text()) if done.exists() else None
+
+
+def _finish_cell(out_dir: Path, label: str, samples: list[dict], benchmark: str, method, cell: Cell, controller: str,
+                 extra: dict, extra_graders: list[str]) -> dict:
+    """Write a cell's samples (and disagreement report) and its results row; ``row.json`` last, so a
+    rerun of a killed evaluation skips exactly the cells that are complete."""
+    rel = Path(label) / "samples.jsonl"
+    (out_dir / rel.parent).mkdir(parents=True, exist_ok=True)
+    disagreements = cross_grade(samples, list(extra_graders))
+    write_jsonl(out_dir / rel, samples)
+    row = {**summarize(samples, benchmark, method, cell, str(rel)), **extra, "controller": controller}
+    if extra_graders:
+        write_jsonl(out_dir / rel.parent / "disagreements.jsonl", disagreements)
+        row["grader_disagreements"] = len(disagreements)
+    write_json(out_dir / rel.parent / "row.json", row)
+    return row
 
 
 def evaluate_benchmark(engine, tokenizer, questions: list[BenchmarkQuestion], benchmark: str, method, seed: int,
-                       out_dir: Path, extra_graders: list[str] = ()) -> list[dict]:
+                       out_dir: Path, extra_graders: list[str] = (), on_context_overflow: str = "skip") -> list[dict]:
     """Evaluate ``method`` on one benchmark, one results row per cell; write samples under ``out_dir``.
 
+    Questions that cannot fit the model's context with the cell's thinking cap and answer
+    room are left out and listed in ``context_skipped.jsonl`` (``on_context_overflow=skip``;
+    the rows count them in ``n_skipped_context``) or refused before any generation (``fail``).
     With ``extra_graders``, every sample is also graded by those graders and each
     cell's dir gets ``disagreements.jsonl`` (questions the graders judge differently).
+    Cells already finished in ``out_dir`` (a resumed, killed evaluation) are not generated again.
     Returns results rows whose ``samples`` path is relative to ``out_dir``.
     """
     tokens = ForcingTokens.from_tokenizer(tokenizer, THINK_END, method.answer_prefix, method.ignore_str)
     controller = choose_controller(method, engine)
     cells = plan_cells(method)
-    by_label: dict[str, list[dict]] = {}
-    rows_extra: dict[str, dict] = {}
+    keep, skipped = fit_context(engine, tokenizer, questions, method, cells, tokens)
+    if skipped:
+        worst = max(skipped, key=lambda r: r["tokens_needed"])
+        what = (f"{len(skipped)} of {len(questions)} questions of {benchmark} need more than the model's "
+                f"{worst['context']}-token context (up to {worst['tokens_needed']}: prompt + thinking cap + answer)")
+        if on_context_overflow == "fail" or not keep:
+            raise ConfigError(f"{what}; lower method.budgets / method.max_thinking_tokens / method.max_answer_tokens"
+                              + (", or set engine.on_context_overflow=skip" if keep else ""))
+        log.warning("s1x: %s; skipped (listed in context_skipped.jsonl)", what)
+        write_jsonl(out_dir / "context_skipped.jsonl", skipped)
+        questions = [questions[i] for i in keep]
+    common = {"n_skipped_context": len(skipped)}
+    rows = []
     if method.kind == "rs":
         prompts_text, prompts = question_prompts(tokenizer, questions, None)
         room = thinking_room(method, engine, prompts, tokens)
@@ -42,9 +84,11 @@ def evaluate_benchmark(engine, tokenizer, questions: list[BenchmarkQuestion], be
                                           room, controller, seed)
         for c in cells:
             picks = by_label[c.label]
-            rows_extra[c.label] = {"mean_tries": sum(p["tries"] for p in picks) / len(picks),
-                                   "fallback_rate": sum(p["rs_fallback"] for p in picks) / len(picks)}
-    elif method.kind == "majority":
+            extra = {"mean_tries": sum(p["tries"] for p in picks) / len(picks),
+                     "fallback_rate": sum(p["rs_fallback"] for p in picks) / len(picks), **common}
+            rows.append(_finish_cell(out_dir, c.label, picks, benchmark, method, c, controller, extra, extra_graders))
+        return rows
+    if method.kind == "majority":
         prompts_text, prompts = question_prompts(tokenizer, questions, None)
         room = thinking_room(method, engine, prompts, tokens)
         reps = [i for i in range(len(questions)) for _ in range(method.samples)]
@@ -55,35 +99,28 @@ def evaluate_benchmark(engine, tokenizer, questions: list[BenchmarkQuestion], be
         rel = Path(method.name) / "samples.jsonl"
         (out_dir / rel.parent).mkdir(parents=True, exist_ok=True)
         write_jsonl(out_dir / rel, records)
-        return majority_rows(records, questions, method, cells[0], benchmark, out_dir, seed)
-    else:
-        for c in cells:
-            prompts_text, prompts = question_prompts(tokenizer, questions, c.statement)
-            cap = c.cap if c.cap is not None else thinking_room(method, engine, prompts, tokens)
-            outs = generate_forced(engine, prompts, tokens, cap, method, controller, seed=seed, desc=f"generate {c.label}")
-            if method.answer_each_ignore:
-                for i, shared in enumerate(answers_at_each_ignore(engine, prompts, outs, tokens, method.num_ignore,
-                                                                  method.max_answer_tokens, seed)):
-                    label = f"{c.label}-x{i}"
-                    cell_i = Cell(label, c.budget, c.budget_tokens, c.statement, c.cap, c.variant)
-                    by_label[label] = grade_samples(tokenizer, questions, prompts_text, shared, method, cell_i, controller,
-                                                    [{"num_ignore": i}] * len(questions))
-                    rows_extra[label] = {"num_ignore": i, "variant": f"{method.ignore_str or 'empty'} x{i}"}
-            else:
-                by_label[c.label] = grade_samples(tokenizer, questions, prompts_text, outs, method, c, controller)
-                if method.kind == "bf":
-                    rows_extra[c.label] = {"num_ignore": method.num_ignore}
-    rows = []
-    cells_by_label = {c.label: c for c in cells}
-    for label, samples in by_label.items():
-        cell = cells_by_label.get(label) or cells_by_label[label.rsplit("-x", 1)[0]]
-        rel = Path(label) / "samples.jsonl"
-        (out_dir / rel.parent).mkdir(parents=True, exist_ok=True)
-        disagreements = cross_grade(samples, list(extra_graders))
-        write_jsonl(out_dir / rel, samples)
-        row = {**summarize(samples, benchmark, method, cell, str(rel)), **rows_extra.get(label, {}), "controller": controller}
-        if extra_graders:
-            write_jsonl(out_dir / rel.parent / "disagreements.jsonl", disagreements)
-            row["grader_disagreements"] = len(disagreements)
-        rows.append(row)
+        return [{**r, **common} for r in majority_rows(records, questions, method, cells[0], benchmark, out_dir, seed)]
+    for c in cells:
+        labels = ([f"{c.label}-x{i}" for i in range(method.num_ignore + 1)] if method.answer_each_ignore else [c.label])
+        done = [_cell_dir_done(out_dir, label) for label in labels]
+        if all(done):
+            log.info("[evaluate] %s: %s finished by an interrupted run; not generated again", benchmark, c.label)
+            rows.extend(done)
+            continue
+        prompts_text, prompts = question_prompts(tokenizer, questions, c.statement)
+        cap = c.cap if c.cap is not None else thinking_room(method, engine, prompts, tokens)
+        outs = generate_forced(engine, prompts, tokens, cap, method, controller, seed=seed, desc=f"generate {c.label}")
+        if method.answer_each_ignore:
+            for i, shared in enumerate(answers_at_each_ignore(engine, prompts, outs, tokens, method.num_ignore,
+                                                              method.max_answer_tokens, seed)):
+                cell_i = Cell(labels[i], c.budget, c.budget_tokens, c.statement, c.cap, c.variant)
+                samples = grade_samples(tokenizer, questions, prompts_text, shared, method, cell_i, controller,
+                                        [{"num_ignore": i}] * len(questions))
+                extra = {"num_ignore": i, "variant": f"{method.ignore_str or 'empty'} x{i}", **common}
+                rows.append(_finish_cell(out_dir, labels[i], samples, benchmark, method, c, controller, extra,
+                                         extra_graders))
+        else:
+            samples = grade_samples(tokenizer, questions, prompts_text, outs, method, c, controller)
+            extra = {"num_ignore": method.num_ignore, **common} if method.kind == "bf" else common
+            rows.append(_finish_cell(out_dir, c.label, samples, benchmark, method, c, controller, extra, extra_graders))
     return rows

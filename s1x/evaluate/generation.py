@@ -88,3 +88,31 @@ def answers_at_each_ignore(engine, prompts, samples: list[ForcedSample], tokens:
         d.rounds = [{"phase": "shared_prefix", "from_ignore": i, "prefix_tokens": cut}]
         out[i][q] = d
     return out
+
+
+def answer_room(method, tokens: ForcingTokens) -> int:
+    """Tokens after thinking: a newline, the delimiter and answer prefix, the answer, the end of turn."""
+    return 1 + len(tokens.end_sequence) + method.max_answer_tokens + 1
+
+
+def fit_context(engine, tokenizer, questions, method, cells, tokens: ForcingTokens) -> tuple[list[int], list[dict]]:
+    """Which questions fit the model's context with every cell's prompt, thinking cap and answer room.
+
+    Returns (indices of the questions that fit, one record per question that does not). A cap of
+    ``auto`` adapts to the prompts, so such a cell only needs one thinking token of room; without a
+    known context length every question fits."""
+    context = getattr(engine, "context_length", None)
+    if not context:
+        return list(range(len(questions))), []
+    fixed = method.max_thinking_tokens if method.max_thinking_tokens != "auto" else 1
+    if method.kind == "rs":  # rejection sampling samples up to one token past its largest budget, within the room
+        fixed = min(fixed, max(c.budget_tokens for c in cells) + 1) if method.max_thinking_tokens != "auto" else 1
+    need = [0] * len(questions)
+    for statement in {c.statement for c in cells}:
+        cap = max((c.cap if c.cap is not None else fixed) for c in cells if c.statement == statement)
+        _, prompts = question_prompts(tokenizer, questions, statement)
+        for i, p in enumerate(prompts):
+            need[i] = max(need[i], len(p) + cap + answer_room(method, tokens))
+    keep = [i for i, n in enumerate(need) if n <= context]
+    skipped = [{"id": questions[i].id, "tokens_needed": n, "context": context} for i, n in enumerate(need) if n > context]
+    return keep, skipped

@@ -21,8 +21,9 @@ from s1x.records import write_json
 from s1x.rows import data_version
 
 
-STAGE_VERSION = 4  # 2: math grader, graded in worker processes; 3: every method, engine interface, rounds;
-# 4: generation_config extras off (top_k, repetition penalty), rs skips cut samples, per-request seeds
+STAGE_VERSION = 5  # 2: math grader, graded in worker processes; 3: every method, engine interface, rounds;
+# 4: generation_config extras off (top_k, repetition penalty), rs skips cut samples, per-request seeds;
+# 5: questions that cannot fit the context are skipped and counted, row.json per cell (resumable)
 
 def _plain(node) -> dict:
     return OmegaConf.to_container(node, resolve=True)
@@ -38,30 +39,33 @@ def make_engine(engine_cfg, model_path: str):
                           engine_cfg.gpu_memory_utilization, engine_cfg.max_model_len, engine_cfg.enable_prefix_caching)
     from s1x.evaluate.engines.hf import HFEngine
 
-    return HFEngine(model_path, tokenizer, engine_cfg.batch_size, engine_cfg.device, engine_cfg.dtype)
+    return HFEngine(model_path, tokenizer, engine_cfg.batch_size, engine_cfg.device, engine_cfg.dtype,
+                    engine_cfg.max_batch_tokens)
 
 
-def evaluate_stage(cfg, runner: StageRunner, model_path: str, model_key: str, out_dir: Path) -> list[dict]:
+def evaluate_stage(cfg, runner: StageRunner, model_path: str, model_identity: str, out_dir: Path,
+                   questions: dict | None = None) -> list[dict]:
     """Evaluate ``cfg.method`` on every configured benchmark; copy the samples into the run dir
     and return the results rows (``samples`` paths relative to the run dir)."""
     rows: list[dict] = []
     engine = None
     for name, bcfg in cfg.benchmark.items():
         spec = {"method": _plain(cfg.method), "benchmark": _plain(bcfg), "engine": _plain(cfg.engine),
-                "seed": cfg.seed, "data": data_version(bcfg)}
-        key = runner.cache.key("evaluate", STAGE_VERSION, spec, {"model": model_key})
+                "seed": cfg.seed, "data": data_version(bcfg, runner.cache.memo)}
+        key = runner.cache.key("evaluate", STAGE_VERSION, spec, {"model": model_identity})
 
         def build(tmp: Path, bcfg=bcfg, name=name) -> dict:
             nonlocal engine
             if engine is None:  # built once, and only if some benchmark is not cached
                 engine = make_engine(cfg.engine, model_path)
-            questions = load_benchmark(bcfg)
-            bench_rows = evaluate_benchmark(engine, engine.tokenizer, questions, name, cfg.method, cfg.seed, tmp,
-                                            list(bcfg.extra_graders))
+            qs = questions[name] if questions else load_benchmark(bcfg)
+            bench_rows = evaluate_benchmark(engine, engine.tokenizer, qs, name, cfg.method, cfg.seed, tmp,
+                                            list(bcfg.extra_graders), cfg.engine.on_context_overflow)
             write_json(tmp / "rows.json", bench_rows)
-            return {"n_questions": len(questions)}
+            return {"n_questions": len(qs)}
 
-        entry = runner.stage("evaluate", key, build, {"config": spec, "model": model_path})
+        # Resumable: a killed evaluation keeps its finished cells (each cell's row.json is written last).
+        entry = runner.stage("evaluate", key, build, {"config": spec, "model": model_path}, resumable=True)
         dest = out_dir / "eval" / name
         if dest.exists():
             shutil.rmtree(dest)

@@ -14,6 +14,7 @@ in by the featurize stage (:mod:`s1x.selection.featurize`), not here.
 from __future__ import annotations
 
 from s1x.rows import rows_from
+from s1x.validation import InputError
 from s1x.records import PoolProblem
 from s1x.world import tasks
 
@@ -44,7 +45,7 @@ def s1k_schema_pool(rows: list[dict], trace_source: str = "auto") -> list[PoolPr
         return []
     columns = set(rows[0])
     if "question" not in columns:
-        raise ValueError(f"pool rows have no 'question' column (columns: {sorted(columns)}); "
+        raise InputError(f"pool rows have no 'question' column (columns: {sorted(columns)}); "
                          "s1x reads the s1K schema: question, solution, source_type, thinking_trajectories, attempt")
     if trace_source == "auto":
         if S1K_TRACE in columns:
@@ -52,7 +53,7 @@ def s1k_schema_pool(rows: list[dict], trace_source: str = "auto") -> list[PoolPr
         else:
             trace_source = next((p for p in S1K11_PREFIXES if f"{p}_thinking_trajectory" in columns), "")
         if not trace_source:
-            raise ValueError(f"pool rows have no trace column (columns: {sorted(columns)}); expected "
+            raise InputError(f"pool rows have no trace column (columns: {sorted(columns)}); expected "
                              f"'{S1K_TRACE}' or one of " + ", ".join(f"'{p}_thinking_trajectory'" for p in S1K11_PREFIXES))
     if trace_source == "s1k":
         trace_col, attempt_col = S1K_TRACE, S1K_ATTEMPT
@@ -61,7 +62,9 @@ def s1k_schema_pool(rows: list[dict], trace_source: str = "auto") -> list[PoolPr
     else:
         raise ValueError(f"pool.trace_source={trace_source!r} is not one of: auto, s1k, {', '.join(S1K11_PREFIXES)}")
     out = []
-    for r in rows:
+    for i, r in enumerate(rows):
+        if not isinstance(r.get("question"), str) or not r["question"].strip():
+            raise InputError(f"pool row {i} has no question (got {r.get('question')!r}); fix or drop the row")
         solution = str(r.get("solution") or "")
         out.append(
             PoolProblem(
@@ -116,5 +119,9 @@ def load_pool(cfg) -> list[PoolProblem]:
     if cfg.kind == "tiny":
         return tiny_pool(cfg.size, cfg.seed, cfg.choice_share, cfg.plant_duplicates, cfg.plant_overlaps, cfg.overlap_seed)
     if cfg.kind in ("hub", "file"):
-        return s1k_schema_pool(rows_from(cfg.path, split=cfg.split), cfg.trace_source)
+        rows = rows_from(cfg.path, split=cfg.split)
+        try:
+            return s1k_schema_pool(rows, cfg.trace_source)
+        except InputError as e:
+            raise InputError(f"{cfg.path}: {e}") from None
     raise ValueError(f"pool.kind={cfg.kind!r} is not one of: tiny, hub, file")

@@ -9,6 +9,8 @@ time).
 from __future__ import annotations
 
 import json
+import logging
+import os
 from pathlib import Path
 
 from hydra.utils import get_method
@@ -24,7 +26,9 @@ from s1x.selection.funnel import curate, selection_stats
 from s1x.selection.msc import classify_domains
 from s1x.selection.pools import load_pool
 from s1x.selection.strategies import select_s1k
-from s1x.validation import ConfigError
+from s1x.validation import ConfigError, InputError
+
+log = logging.getLogger("s1x")
 
 SELECT_VERSION = 2
 FEATURIZE_VERSION = 1
@@ -40,18 +44,18 @@ def probes_needed(cfg) -> bool:
     return "difficulty" in cfg.selection.filters and len(cfg.pool.featurize.probes) > 0
 
 
-def benchmark_identities(cfg) -> dict:
+def benchmark_identities(cfg, memo=None) -> dict:
     """What decontamination compares against: every configured benchmark's questions (the config
     fields that choose them, not how they are graded) and data version."""
     keep = ("kind", "path", "hub_config", "split", "size", "seed", "choice", "min_items", "max_items")
-    return {name: {"spec": {k: b[k] for k in keep}, "data": data_version(b)} for name, b in cfg.benchmark.items()}
+    return {name: {"spec": {k: b[k] for k in keep}, "data": data_version(b, memo)} for name, b in cfg.benchmark.items()}
 
 
-def selection_spec(cfg) -> dict:
+def selection_spec(cfg, memo=None) -> dict:
     """What determines the select stage's output besides its inputs' keys."""
     decon = "decontaminate" in cfg.selection.filters
-    return {"pool": _plain(cfg.pool), "selection": _plain(cfg.selection), "data": data_version(cfg.pool),
-            "decontaminate": benchmark_identities(cfg) if decon else None}
+    return {"pool": _plain(cfg.pool), "selection": _plain(cfg.selection), "data": data_version(cfg.pool, memo),
+            "decontaminate": benchmark_identities(cfg, memo) if decon else None}
 
 
 def select(pool: list[PoolProblem], sel_cfg, benchmarks: dict[str, list[str]]) -> tuple[list[PoolProblem], dict]:
@@ -65,30 +69,39 @@ def select(pool: list[PoolProblem], sel_cfg, benchmarks: dict[str, list[str]]) -
         # Domain weights come from the benchmark-like sources before quality/difficulty
         # filtering: they describe what those benchmarks ask, not what survived.
         options.update(kept=kept, weight_pool=pool)
-    chosen = strategy(candidates, **options)
+    try:
+        chosen = strategy(candidates, **options)
+    except ValueError as e:  # too few problems for selection.n after the funnel, or a keep rule keeping too many
+        raise ConfigError(f"{e} (funnel: " + ", ".join(f"{s['step']} {s['count']}" for s in funnel.steps) + ")") from None
+    missing = [p for p in chosen if not p.trace.strip()]
+    if missing:  # SFT would learn an empty thinking segment
+        raise InputError(f"pool: {len(missing)} selected problems have no trace (e.g. id {missing[0].id}, source "
+                         f"{missing[0].source!r}); add 'quality' to selection.filters or fix the pool")
     stats = selection_stats(chosen, funnel, name, sel_cfg.seed, filters)
     # What SFT trains on, not only which ids: s1K and s1K-1.1 share questions but not traces.
     stats["ids_hash"] = stable_hash([(p.id, p.question, p.trace, p.attempt) for p in chosen])
     return chosen, stats
 
 
-def selection_stage(cfg, runner: StageRunner, tokenizer, tok_id: str, build: bool, base_model):
+def selection_stage(cfg, runner: StageRunner, tokenizer, tok_id: str, build: bool, base_model,
+                    questions: dict | None = None):
     """The select stage entry and its inputs (features, probe answers), built when ``build``,
     otherwise looked up (``stages`` without ``select``). ``base_model()`` builds or finds the
     tiny base model when a probe is one of its checkpoints. Returns (entry, base or None)."""
 
-    def stage(name: str, key: str, builder, meta: dict):
+    def stage(name: str, key: str, builder, meta: dict, resumable: bool = False):
         if build:
-            return runner.stage(name, key, builder, meta)
+            return runner.stage(name, key, builder, meta, resumable=resumable)
         entry = runner.cache.lookup(name, key)
         if entry is None:
             raise ConfigError(f"stages: 'sft' needs this config's {name} output, which is not in the cache; "
                               "add select, e.g. stages=[select,sft,evaluate]")
         return entry
 
+    memo = runner.cache.memo
     fcfg = cfg.pool.featurize
-    pool_spec = {"pool": {k: v for k, v in _plain(cfg.pool).items() if k != "featurize"}, "data": data_version(cfg.pool)}
-    feat_tok_id = tok_id if fcfg.tokenizer is None else model_identity(fcfg.tokenizer)
+    pool_spec = {"pool": {k: v for k, v in _plain(cfg.pool).items() if k != "featurize"}, "data": data_version(cfg.pool, memo)}
+    feat_tok_id = tok_id if fcfg.tokenizer is None else model_identity(fcfg.tokenizer, memo)
     feat_spec = {**pool_spec, "tokenizer": feat_tok_id, "attempt_grader": fcfg.attempt_grader,
                  "classifier": _plain(fcfg.classifier) if fcfg.classifier.model else None}
     feat_key = runner.cache.key("featurize", FEATURIZE_VERSION, feat_spec, {})
@@ -105,23 +118,24 @@ def selection_stage(cfg, runner: StageRunner, tokenizer, tok_id: str, build: boo
         return {"n": len(pool)}
 
     feats = stage("featurize", feat_key, build_features, {"config": feat_spec})
+    n_pool = runner.cache.meta(feats)["n"]
+    if cfg.selection.n is not None and cfg.selection.n > n_pool:  # known now, before any probe or pretraining
+        raise ConfigError(f"selection.n={cfg.selection.n} is invalid: the pool has {n_pool} problems before any "
+                          "filter; lower selection.n or use a larger pool")
 
     base = None
     probes = {}
-    if build and probes_needed(cfg) and any(pr.model.startswith("base@") for pr in fcfg.probes):
-        base = base_model()  # its own stage, not timed inside a probe
+    if probes_needed(cfg) and any(pr.model.startswith("base@") for pr in fcfg.probes):
+        base = base_model()  # its own stage, not timed inside a probe; its digest identifies the probes
     if probes_needed(cfg):
         for pr in fcfg.probes:
             if pr.model.startswith("base@"):
-                from s1x.world.stage import pretrain_key
-
-                step = int(pr.model.split("@", 1)[1])
-                identity = f"{pretrain_key(cfg, runner, tok_id)}@{step}"
+                identity = f"{base[1]}@{int(pr.model.split('@', 1)[1])}"
             else:
-                identity = model_identity(pr.model)
+                identity = model_identity(pr.model, memo)
             probe_spec = {"probe": _plain(pr), "model": identity,
                           "engine": {"device": cfg.engine.device, "dtype": cfg.engine.dtype}}
-            key = runner.cache.key("probe", PROBE_VERSION, probe_spec, {"features": feats.key})
+            key = runner.cache.key("probe", PROBE_VERSION, probe_spec, {"features": feats.digest})
 
             def build_probe(tmp: Path, pr=pr) -> dict:
                 from s1x.evaluate.engines.hf import HFEngine
@@ -131,17 +145,20 @@ def selection_stage(cfg, runner: StageRunner, tokenizer, tok_id: str, build: boo
                 else:
                     path, probe_tok = pr.model, load_tokenizer(pr.model)
                 pool = [PoolProblem(**r) for r in read_jsonl(feats.path / "pool.jsonl")]
-                engine = HFEngine(path, probe_tok, pr.batch_size, cfg.engine.device, cfg.engine.dtype)
-                answers = run_probe(engine, probe_tok, pool, pr.prompt, pr.grader, pr.max_new_tokens)
+                engine = HFEngine(path, probe_tok, pr.batch_size, cfg.engine.device, cfg.engine.dtype,
+                                  cfg.engine.max_batch_tokens)
+                answers = _probe_in_chunks(engine, probe_tok, pool, pr, tmp / "answers.partial.jsonl")
                 write_json(tmp / "answers.json", answers)
+                (tmp / "answers.partial.jsonl").unlink()
                 solved = sum(a["correct"] for a in answers.values())
                 return {"n": len(answers), "solved": solved}
 
-            probes[pr.name] = stage("probe", key, build_probe, {"config": probe_spec})
+            # Resumable: a killed probe pass keeps the chunks it finished (hours of GPU time at paper scale).
+            probes[pr.name] = stage("probe", key, build_probe, {"config": probe_spec}, resumable=True)
 
-    spec = selection_spec(cfg)
+    spec = selection_spec(cfg, memo)
     select_key = runner.cache.key("select", SELECT_VERSION, spec,
-                                  {"features": feats.key, **{f"probe:{k}": e.key for k, e in probes.items()}})
+                                  {"features": feats.digest, **{f"probe:{k}": e.digest for k, e in probes.items()}})
 
     def build_selection(tmp: Path) -> dict:
         pool = [PoolProblem(**r) for r in read_jsonl(feats.path / "pool.jsonl")]
@@ -149,8 +166,8 @@ def selection_stage(cfg, runner: StageRunner, tokenizer, tok_id: str, build: boo
             answers = json.loads((entry.path / "answers.json").read_text())
             for p in pool:
                 p.features.setdefault("probes", {})[name] = answers[p.id]["correct"]
-        benchmarks = ({name: [q.question for q in load_benchmark(b)] for name, b in cfg.benchmark.items()}
-                      if "decontaminate" in cfg.selection.filters else {})
+        benchmarks = ({name: [q.question for q in (questions[name] if questions else load_benchmark(b))]
+                       for name, b in cfg.benchmark.items()} if "decontaminate" in cfg.selection.filters else {})
         chosen, stats = select(pool, cfg.selection, benchmarks)
         write_jsonl(tmp / "selection.jsonl", chosen)
         write_json(tmp / "selection_stats.json", stats)
@@ -159,13 +176,54 @@ def selection_stage(cfg, runner: StageRunner, tokenizer, tok_id: str, build: boo
     return stage("select", select_key, build_selection, {"config": spec}), base
 
 
+PROBE_CHUNK_BATCHES = 8  # engine batches per saved chunk: what a kill can lose
+
+
+def _probe_in_chunks(engine, tokenizer, pool: list[PoolProblem], pr, progress: Path) -> dict[str, dict]:
+    """One probe pass, saved chunk by chunk to ``progress`` (JSONL, appended and synced), so a
+    rerun after a kill grades only what is missing.
+
+    Chunks are runs of the engine's own batches (problems in the engine's length order, cut
+    where it would cut a batch), so the chunked pass generates exactly what one call would."""
+    from s1x.evaluate.engines.hf import length_batches
+    from s1x.selection.featurize import probe_prompt
+
+    done: dict[str, dict] = {}
+    if progress.exists():
+        for line in progress.read_text().splitlines():
+            try:
+                rec = json.loads(line)
+                done[rec["id"]] = rec["answer"]
+            except (ValueError, KeyError):  # the line a kill cut short: that problem is probed again
+                continue
+    if done:
+        log.info("[probe] %s: %d of %d problems answered by an interrupted run; probing the rest",
+                 pr.name, len({p.id for p in pool} & set(done)), len(pool))
+    lengths = [len(tokenizer(probe_prompt(tokenizer, p.question, pr.prompt), add_special_tokens=False)["input_ids"])
+               for p in pool]
+    order = sorted(range(len(pool)), key=lambda i: lengths[i])
+    batches = length_batches(order, lengths, pr.max_new_tokens, engine.batch_size, engine.max_batch_tokens)
+    for start in range(0, len(batches), PROBE_CHUNK_BATCHES):
+        chunk = [pool[i] for b in batches[start : start + PROBE_CHUNK_BATCHES] for i in b]
+        if all(p.id in done for p in chunk):
+            continue
+        answers = run_probe(engine, tokenizer, chunk, pr.prompt, pr.grader, pr.max_new_tokens)
+        with open(progress, "a") as f:
+            for pid, answer in answers.items():
+                f.write(json.dumps({"id": pid, "answer": answer}) + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+        done.update(answers)
+    return {p.id: done[p.id] for p in pool}
+
+
 def _classifier(cfg, runner: StageRunner):
     """``{id: question} -> {id: MSC code}`` through the configured classifier model; answers are
     kept in the cache dir per model, so a rerun or a killed run never asks twice."""
     from s1x.evaluate.engines.hf import HFEngine
 
     c = cfg.pool.featurize.classifier
-    answers = Path(runner.cache.root) / "classify" / f"{stable_hash({'model': model_identity(c.model)})}.jsonl"
+    answers = Path(runner.cache.root) / "classify" / f"{stable_hash({'model': model_identity(c.model, runner.cache.memo)})}.jsonl"
     answers.parent.mkdir(parents=True, exist_ok=True)
 
     def classify(questions: dict[str, str]) -> dict[str, str]:

@@ -104,7 +104,9 @@ def select_s1k(
     if len(selected) > n:
         raise ValueError(f"the keep rules keep {len(selected)} problems, more than selection.n={n}; "
                          "raise selection.n or tighten selection.keep")
-    _check_n(n - len(selected), len(pool), "pass the filters besides the kept ones")
+    if n - len(selected) > len(pool):  # name the n the user gave, not what is left after the kept ones
+        raise ValueError(f"selection.n={n} but only {len(selected)} kept + {len(pool)} other problems pass the "
+                         "filters; lower selection.n or relax the filters")
     rng = np.random.default_rng(seed)
     by_domain = _by_domain(pool, longest_first=True)
     weights = benchmark_domain_weights(weight_pool if weight_pool is not None else pool,

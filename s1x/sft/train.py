@@ -72,6 +72,52 @@ class JsonlLogCallback(TrainerCallback):
             f.write(json.dumps(row) + "\n")
 
 
+CHECKPOINT_DONE = "s1x_checkpoint_complete"  # written after the Trainer saved everything of a checkpoint
+
+
+class PeriodicCheckpoints(TrainerCallback):
+    """Save a resumable Trainer checkpoint every ``steps`` optimizer steps and/or ``minutes`` of
+    training, and mark each one complete once everything of it is on disk (the Trainer writes
+    weights, optimizer, scheduler, RNG states and trainer state one after another; a kill in
+    between leaves a checkpoint without the mark, which resuming ignores)."""
+
+    def __init__(self, steps: int | None, minutes: float | None):
+        self.steps, self.minutes = steps, minutes
+        self.last = time.time()
+
+    def on_step_end(self, args, state, control, **kwargs):
+        by_steps = bool(self.steps) and state.global_step % self.steps == 0
+        by_time = bool(self.minutes) and time.time() - self.last >= 60 * self.minutes
+        if (by_steps or by_time) and state.global_step < state.max_steps:  # the end saves the model anyway
+            control.should_save = True
+        return control
+
+    def on_save(self, args, state, control, **kwargs):
+        self.last = time.time()
+        if state.is_world_process_zero:
+            done = Path(args.output_dir) / f"checkpoint-{state.global_step}" / CHECKPOINT_DONE
+            done.write_text(str(state.global_step))
+        return control
+
+
+def latest_checkpoint(trainer_dir: Path) -> Path | None:
+    """The newest complete checkpoint a killed run left (incomplete ones are deleted)."""
+    found = []
+    for d in trainer_dir.glob("checkpoint-*") if trainer_dir.is_dir() else []:
+        if (d / CHECKPOINT_DONE).exists() and d.name.split("-")[-1].isdigit():
+            found.append((int(d.name.split("-")[-1]), d))
+        else:
+            shutil.rmtree(d, ignore_errors=True)
+    return max(found)[1] if found else None
+
+
+def _trim_log(log_path: Path, step: int) -> None:
+    """Drop log lines after ``step``: a resumed run logs those steps again."""
+    if log_path.exists():
+        keep = [line for line in log_path.read_text().splitlines() if json.loads(line).get("step", 0) <= step]
+        log_path.write_text("".join(line + "\n" for line in keep))
+
+
 def grow_embeddings_for(model, examples: list[EncodedExample]) -> None:
     """Grow the embeddings when the examples use ids the model has no row for (tokens the
     trace format added to the vocabulary, e.g. the tiny world's countdown numbers). New rows
@@ -142,7 +188,8 @@ def run_sft(selected: list[dict], base_model: str, tokenizer, cfg, out_dir: Path
         bf16=cfg.bf16,
         **{_CHECKPOINTING_ARG: cfg.gradient_checkpointing},
         logging_steps=cfg.logging_steps,
-        save_strategy="no",
+        save_strategy="no",  # checkpoints come from PeriodicCheckpoints (by steps or by time)
+        save_total_limit=2,
         report_to=[],
         seed=seed,
         data_seed=seed,
@@ -151,15 +198,24 @@ def run_sft(selected: list[dict], base_model: str, tokenizer, cfg, out_dir: Path
         disable_tqdm=False,
     )
     log_path = out_dir / "train_log.jsonl"
+    resume = latest_checkpoint(out_dir / "trainer")  # left by a killed or preempted run of this config
+    resumed_step = int(resume.name.split("-")[-1]) if resume else 0
+    if int(os.environ.get("RANK", "0")) == 0:  # a log of a run that saved no checkpoint starts over
+        if resume:
+            _trim_log(log_path, resumed_step)
+        else:
+            log_path.unlink(missing_ok=True)
+    log_cb = JsonlLogCallback(log_path, mean_len * cfg.global_batch_size)
+    log_cb.step_last = resumed_step
     trainer = Trainer(
         model=model,
         args=args,
         train_dataset=_Examples(examples),
         data_collator=_Collator(tokenizer.pad_token_id),
-        callbacks=[JsonlLogCallback(log_path, mean_len * cfg.global_batch_size)],
+        callbacks=[log_cb, PeriodicCheckpoints(cfg.checkpoint_every_steps, cfg.checkpoint_every_minutes)],
     )
     t0 = time.time()
-    result = trainer.train()
+    result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     train_time = time.time() - t0
     # Every rank takes part (FSDP/ZeRO-3 gather the full weights); rank 0 writes.
     trainer.save_model(str(out_dir))
@@ -181,4 +237,5 @@ def run_sft(selected: list[dict], base_model: str, tokenizer, cfg, out_dir: Path
         "final_loss": losses[-1] if losses else None,
         "train_loss": result.training_loss,
         "train_time_s": train_time,
+        "resumed_from_step": resumed_step,
     }

@@ -36,7 +36,7 @@ def pretrain_key(cfg, runner: StageRunner, tok_id: str) -> str:
 
 
 def pretrained_base(cfg, runner: StageRunner, tokenizer, tok_id: str) -> tuple[str, str]:
-    """Path and cache key of the tiny base model, pretrained if not cached."""
+    """Path and content digest of the tiny base model, pretrained if not cached."""
     from s1x.world.pretrain import pretrain
     from s1x.world.tasks import generate
 
@@ -52,4 +52,4 @@ def pretrained_base(cfg, runner: StageRunner, tokenizer, tok_id: str) -> tuple[s
         return stats
 
     entry = runner.stage("pretrain", pretrain_key(cfg, runner, tok_id), build, {"config": spec})
-    return str(entry.path), entry.key
+    return str(entry.path), entry.digest

@@ -39,13 +39,15 @@ class Completion:
 class HFEngine:
     """Batched greedy/sampled generation with a transformers causal LM."""
 
-    def __init__(self, model_path: str, tokenizer, batch_size: int = 64, device: str = "auto", dtype: str = "auto"):
+    def __init__(self, model_path: str, tokenizer, batch_size: int = 64, device: str = "auto", dtype: str = "auto",
+                 max_batch_tokens: int | None = None):
         if device == "auto":
             device = "cuda" if torch.cuda.is_available() else "cpu"
         self.device = torch.device(device)
         self.model = load_model(model_path, dtype=dtype).to(self.device).eval()
         self.tokenizer = tokenizer
         self.batch_size = batch_size
+        self.max_batch_tokens = max_batch_tokens
         self.pad_id = tokenizer.pad_token_id
         self.eos_id = end_of_turn_id(tokenizer)
         self.context_length = getattr(self.model.config, "max_position_embeddings", None)
@@ -66,8 +68,7 @@ class HFEngine:
         out: list[Completion | None] = [None] * len(prompts)
         torch.manual_seed(seed)
         bar = tqdm(total=len(prompts), desc=desc, unit="q", leave=False, mininterval=1.0)
-        for start in range(0, len(order), self.batch_size):
-            idx = order[start : start + self.batch_size]
+        for idx in length_batches(order, [len(p) for p in prompts], max_new_tokens, self.batch_size, self.max_batch_tokens):
             ids, mask = left_pad([prompts[i] for i in idx], self.pad_id)
             width = ids.shape[1]
             processor = processor_factory(len(idx)) if processor_factory else None
@@ -107,8 +108,10 @@ class HFEngine:
         for (temperature, top_p), items in groups.items():
             torch.manual_seed(min(r.seed for _, r in items))
             items = sorted(items, key=lambda x: len(x[1].prompt_ids))
-            for start in range(0, len(items), self.batch_size):
-                batch = items[start : start + self.batch_size]
+            widest = max(r.max_new_tokens for _, r in items)
+            for positions in length_batches(list(range(len(items))), [len(r.prompt_ids) for _, r in items], widest,
+                                            self.batch_size, self.max_batch_tokens):
+                batch = [items[k] for k in positions]
                 for (i, _), out in zip(batch, self._request_batch([r for _, r in batch], temperature, top_p)):
                     outputs[i].append(out)
                 bar.update(len(batch))
@@ -217,6 +220,23 @@ class HFEngine:
         if self.eos_id in ids:
             return ids[: ids.index(self.eos_id) + 1], "eos"
         return ids, "length"
+
+
+def length_batches(order: Sequence[int], lengths: Sequence[int], max_new: int, batch_size: int,
+                   max_tokens: int | None) -> list[list[int]]:
+    """Cut ``order`` (indices sorted by length) into batches of at most ``batch_size`` rows whose
+    padded size, rows x (longest prompt + ``max_new``), stays within ``max_tokens``: one long
+    prompt then sits in a small batch instead of making 64 rows pad to its length."""
+    batches: list[list[int]] = []
+    for i in order:
+        if batches:
+            cur = batches[-1]
+            width = max(lengths[j] for j in (cur[-1], i)) + max_new  # sorted: the newest is the longest
+            if len(cur) < batch_size and (max_tokens is None or (len(cur) + 1) * width <= max_tokens):
+                cur.append(i)
+                continue
+        batches.append([i])
+    return batches
 
 
 def left_pad(seqs, pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:
