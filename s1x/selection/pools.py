@@ -7,14 +7,15 @@
   local parquet/JSONL/JSON file or saved dataset dir, through one mapping.
 
 Every record's id is the hash of its question text, whatever the source.
-Features (trace length, probe correctness, domain, quality flags) are filled
-in by the featurize stage (:mod:`s1x.selection.featurize`), not here.
+Feature columns a file carries (:mod:`s1x.selection.given`) are read here as
+*given*; the featurize stage (:mod:`s1x.selection.featurize`) computes the rest.
 """
 
 from __future__ import annotations
 
 from s1x.rows import rows_from
 from s1x.records import PoolProblem
+from s1x.selection.given import given_columns, given_value
 from s1x.world import tasks
 
 # Columns of the s1K / data_ablation_full59K schema and of s1K-1.1.
@@ -31,8 +32,11 @@ def _first_text(value) -> str:
     return str(value)
 
 
-def s1k_schema_pool(rows: list[dict], trace_source: str = "auto") -> list[PoolProblem]:
+def s1k_schema_pool(rows: list[dict], trace_source: str = "auto", probes=()) -> list[PoolProblem]:
     """Map rows in the s1K column schema to pool records.
+
+    Feature columns (:mod:`s1x.selection.given`; ``probes`` names the probe columns)
+    become the records' features, and ``features['given']`` lists them.
 
     ``trace_source`` picks the trace columns: ``s1k`` (``thinking_trajectories``
     / ``attempt``, as in s1K and the 59K pool), ``deepseek`` or ``gemini``
@@ -60,15 +64,22 @@ def s1k_schema_pool(rows: list[dict], trace_source: str = "auto") -> list[PoolPr
         trace_col, attempt_col = f"{trace_source}_thinking_trajectory", f"{trace_source}_attempt"
     else:
         raise ValueError(f"pool.trace_source={trace_source!r} is not one of: auto, s1k, {', '.join(S1K11_PREFIXES)}")
+    given = given_columns(columns, probes)
     out = []
     for r in rows:
         solution = str(r.get("solution") or "")
+        features = {"cot_type": r.get("cot_type")}
+        if given:
+            values = {f: given_value(f, r.get(col)) for f, col in given.items()}
+            probe_values = {f.split(":", 1)[1]: v for f, v in values.items() if f.startswith("probe:")}
+            features.update({f: v for f, v in values.items() if not f.startswith("probe:")},
+                            given=sorted(given), **({"probes": probe_values} if probe_values else {}))
         out.append(
             PoolProblem(
                 id=tasks.question_id(r["question"]), question=r["question"], solution=solution, answer=solution,
                 source=str(r.get("source_type") or ""), domain=str(r.get("domain") or ""),
                 trace=_first_text(r.get(trace_col)), attempt=_first_text(r.get(attempt_col)),
-                features={"cot_type": r.get("cot_type")},
+                features=features,
             )
         )
     return out
@@ -116,5 +127,5 @@ def load_pool(cfg) -> list[PoolProblem]:
     if cfg.kind == "tiny":
         return tiny_pool(cfg.size, cfg.seed, cfg.choice_share, cfg.plant_duplicates, cfg.plant_overlaps, cfg.overlap_seed)
     if cfg.kind in ("hub", "file"):
-        return s1k_schema_pool(rows_from(cfg.path, split=cfg.split), cfg.trace_source)
+        return s1k_schema_pool(rows_from(cfg.path, split=cfg.split), cfg.trace_source, cfg.featurize.probes)
     raise ValueError(f"pool.kind={cfg.kind!r} is not one of: tiny, hub, file")

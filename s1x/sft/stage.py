@@ -18,7 +18,9 @@ from s1x.records import read_jsonl, write_json
 from s1x.sft.train import run_sft
 
 
-STAGE_VERSION = 3  # 2: trace formats, overlong policy; 3: token bounds count the newline before the delimiter
+# 2: trace formats, overlong policy; 3: token bounds count the newline before the delimiter;
+# 4: sft.precision (fp32 master weights for sft=s1) and sft.save_dtype replace sft.bf16
+STAGE_VERSION = 4
 
 def sft_spec(cfg) -> dict:
     """What determines the checkpoint besides the selection and the base model."""
@@ -30,17 +32,18 @@ def sft_spec(cfg) -> dict:
 
 def sft_stage(cfg, runner: StageRunner, tokenizer, base_path: str, base_key: str, selection_hash: str,
               out_dir: Path) -> tuple[str, str, dict]:
-    """Fine-tune (or find) the checkpoint; copy its log to the run dir. Returns (path, key, stats)."""
+    """Fine-tune (or find) the checkpoint; copy its log to the run dir. Returns (path, key, stats).
+    ``tokenizer()`` loads the base model's tokenizer (only when the checkpoint is trained here)."""
     spec = sft_spec(cfg)
     key = runner.cache.key("sft", STAGE_VERSION, spec, {"selection": selection_hash, "base": base_key})
 
     def build(tmp: Path) -> dict:
         selected = read_jsonl(out_dir / "selection.jsonl")
         if cfg.distributed.launcher == "none":
-            return run_sft(selected, base_path, tokenizer, cfg.sft, tmp, cfg.seed)
+            return run_sft(selected, base_path, tokenizer(), cfg.sft, tmp, cfg.seed)
         from s1x.sft.launch import launch_sft
 
-        return launch_sft(selected, base_path, tokenizer, cfg.sft, cfg.distributed, tmp, cfg.seed)
+        return launch_sft(selected, base_path, tokenizer(), cfg.sft, cfg.distributed, tmp, cfg.seed)
 
     ckpt = runner.stage("sft", key, build, {"config": spec, "base": base_path})
     write_json(out_dir / "checkpoint.json", {"path": str(ckpt.path), "cache_key": ckpt.key, "base": base_path})
