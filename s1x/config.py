@@ -120,7 +120,7 @@ class S1KSelectionConfig(SelectionConfig):
     _target_: str = "s1x.selection.strategies.select_s1k"
     filters: list[str] = field(default_factory=lambda: ["dedup", "decontaminate", "quality", "difficulty"])
     # Domains are drawn uniformly while fewer than this many are selected, then by
-    # the domain distribution of the benchmark-like sources (PAPER.md section 1.5).
+    # the domain distribution of the benchmark-like sources (the notebook: AIME + GPQA).
     uniform_until: int = 700
     benchmark_sources: list[SourceShare] = field(default_factory=list)
     keep: list[KeepRule] = field(default_factory=list)
