@@ -7,13 +7,15 @@ training leaves most weights where they were.
 """
 
 import json
+import subprocess
+import sys
 
 import pytest
 import torch
 from safetensors.torch import load_file
 from transformers import TrainerCallback
 
-from conftest import compose_config
+from conftest import ROOT, compose_config
 from s1x.sft.precision import cast_checkpoint
 from s1x.sft.train import run_sft
 from s1x.world import tasks
@@ -114,3 +116,12 @@ def test_cast_checkpoint_rounds_and_rewrites_index(tmp_path):
     assert torch.equal(t["steps"], b)  # integer tensors stay as they are
     assert json.loads((tmp_path / "model.safetensors.index.json").read_text())["metadata"]["total_size"] == 16 * 2 + 3 * 8
     assert json.loads((tmp_path / "config.json").read_text()) == {"dtype": "bfloat16", "torch_dtype": "bfloat16"}
+
+
+def test_paper_sft_shows_its_precision_in_the_composed_config():
+    r = subprocess.run([sys.executable, "-m", "s1x.run", "setting=paper", "sft=s1", "--cfg", "job"], cwd=ROOT,
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "precision: fp32_master_bf16_compute" in r.stdout and "save_dtype: bf16" in r.stdout
+    tiny = compose_config().sft
+    assert (tiny.precision, tiny.save_dtype) == ("fp32", "fp32")  # the tiny world keeps fp32
