@@ -22,7 +22,7 @@ from s1x.world import tasks
 from s1x.world.pretrain import build_model
 from s1x.world.tokenizer import build_tokenizer
 
-STEPS = 10  # 40 examples, global batch 4, one epoch
+STEPS = 10  # 40 examples, global batch 4, one epoch (the lr-1e-5 comparison)
 
 
 class DtypeProbe(TrainerCallback):
@@ -53,15 +53,16 @@ def base(tmp_path_factory):
     return path, tok
 
 
-def _train(base, tmp_path, precision: str, save_dtype: str = "fp32"):
+def _train(base, tmp_path, precision: str, save_dtype: str = "fp32", steps: int = STEPS):
     path, tok = base
-    selected = [{"question": p.question, "trace": p.trace, "attempt": p.answer} for p in tasks.generate(40, seed=11)]
+    selected = [{"question": p.question, "trace": p.trace, "attempt": p.answer}
+                for p in tasks.generate(4 * steps, seed=11)]
     cfg = compose_config(["sft.lr=1e-5", f"sft.precision={precision}", f"sft.save_dtype={save_dtype}",
                           "sft.epochs=1", "sft.global_batch_size=4", "sft.per_device_batch_size=4"]).sft
     probe = DtypeProbe()
     out = tmp_path / precision
     stats = run_sft(selected, str(path), tok, cfg, out, seed=0, callbacks=[probe])
-    assert stats["steps"] == STEPS
+    assert stats["steps"] == steps
     return probe, out, stats
 
 
@@ -91,7 +92,7 @@ def test_fp32_master_weights_move_where_pure_bf16_rounds_updates_away(base, tmp_
 
 
 def test_fp32_training_without_autocast_and_bf16_checkpoint(base, tmp_path):
-    probe, out, stats = _train(base, tmp_path, "fp32", save_dtype="bf16")
+    probe, out, stats = _train(base, tmp_path, "fp32", save_dtype="bf16", steps=2)
     assert probe.params == probe.state == probe.linear_outputs == {torch.float32}
     # Saved in bf16 (as the released s1-32B), recorded in the config so dtype=auto loads bf16.
     assert stats["trained_dtypes"] == ["float32"] and stats["save_dtype"] == "bf16"
