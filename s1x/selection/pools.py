@@ -70,10 +70,13 @@ def s1k_schema_pool(rows: list[dict], trace_source: str = "auto", probes=()) -> 
         solution = str(r.get("solution") or "")
         features = {"cot_type": r.get("cot_type")}
         if given:
-            values = {f: given_value(f, r.get(col)) for f, col in given.items()}
-            probe_values = {f.split(":", 1)[1]: v for f, v in values.items() if f.startswith("probe:")}
-            features.update({f: v for f, v in values.items() if not f.startswith("probe:")},
-                            given=sorted(given), **({"probes": probe_values} if probe_values else {}))
+            features["given"] = sorted(given)
+            for feature, col in given.items():
+                value = given_value(feature, r.get(col))
+                if feature.startswith("probe:"):  # probe answers live under features['probes'][name]
+                    features.setdefault("probes", {})[feature.split(":", 1)[1]] = value
+                else:
+                    features[feature] = value
         out.append(
             PoolProblem(
                 id=tasks.question_id(r["question"]), question=r["question"], solution=solution, answer=solution,

@@ -138,35 +138,34 @@ def selection_stage(cfg, runner: StageRunner, tokenizer, tok_id: str, build: boo
     to_run = [pr for pr in fcfg.probes if probe_feature(pr.name) not in given] if probes_needed(cfg) else []
     if build and any(pr.model.startswith("base@") for pr in to_run):
         base = base_model()  # its own stage, not timed inside a probe
-    if to_run:
-        for pr in to_run:
+    for pr in to_run:
+        if pr.model.startswith("base@"):
+            from s1x.world.stage import pretrain_key
+
+            step = int(pr.model.split("@", 1)[1])
+            identity = f"{pretrain_key(cfg, runner, tok_id)}@{step}"
+        else:
+            identity = model_identity(pr.model)
+        probe_spec = {"probe": {k: v for k, v in _plain(pr).items() if k != "column"}, "model": identity,
+                      "engine": {"device": cfg.engine.device, "dtype": cfg.engine.dtype}}
+        key = runner.cache.key("probe", PROBE_VERSION, probe_spec, {"features": feats.key})
+
+        def build_probe(tmp: Path, pr=pr) -> dict:
+            from s1x.evaluate.engines.hf import HFEngine
+
             if pr.model.startswith("base@"):
-                from s1x.world.stage import pretrain_key
-
-                step = int(pr.model.split("@", 1)[1])
-                identity = f"{pretrain_key(cfg, runner, tok_id)}@{step}"
+                path, probe_tok = str(Path(base[0]) / "checkpoints" / f"step-{pr.model.split('@', 1)[1]}"), tokenizer()
             else:
-                identity = model_identity(pr.model)
-            probe_spec = {"probe": {k: v for k, v in _plain(pr).items() if k != "column"}, "model": identity,
-                          "engine": {"device": cfg.engine.device, "dtype": cfg.engine.dtype}}
-            key = runner.cache.key("probe", PROBE_VERSION, probe_spec, {"features": feats.key})
+                path, probe_tok = pr.model, load_tokenizer(pr.model)
+            pool = [PoolProblem(**r) for r in read_jsonl(feats.path / "pool.jsonl")]
+            engine = HFEngine(path, probe_tok, pr.batch_size, cfg.engine.device, cfg.engine.dtype)
+            answers = run_probe(engine, probe_tok, pool, pr.prompt, pr.grader, pr.max_new_tokens,
+                                pr.temperature, pr.seed)
+            write_json(tmp / "answers.json", answers)
+            solved = sum(bool(a["correct"]) for a in answers.values())  # None: no reference to grade
+            return {"n": len(answers), "solved": solved}
 
-            def build_probe(tmp: Path, pr=pr) -> dict:
-                from s1x.evaluate.engines.hf import HFEngine
-
-                if pr.model.startswith("base@"):
-                    path, probe_tok = str(Path(base[0]) / "checkpoints" / f"step-{pr.model.split('@', 1)[1]}"), tokenizer()
-                else:
-                    path, probe_tok = pr.model, load_tokenizer(pr.model)
-                pool = [PoolProblem(**r) for r in read_jsonl(feats.path / "pool.jsonl")]
-                engine = HFEngine(path, probe_tok, pr.batch_size, cfg.engine.device, cfg.engine.dtype)
-                answers = run_probe(engine, probe_tok, pool, pr.prompt, pr.grader, pr.max_new_tokens,
-                                    pr.temperature, pr.seed)
-                write_json(tmp / "answers.json", answers)
-                solved = sum(a["correct"] for a in answers.values())
-                return {"n": len(answers), "solved": solved}
-
-            probes[pr.name] = stage("probe", key, build_probe, {"config": probe_spec})
+        probes[pr.name] = stage("probe", key, build_probe, {"config": probe_spec})
 
     spec = selection_spec(cfg)
     select_key = runner.cache.key("select", SELECT_VERSION, spec,
