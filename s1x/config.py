@@ -35,10 +35,15 @@ class ProbeConfig:
     name: str = ""
     # hub id or path, or base@<step>: the tiny base model's pretraining checkpoint at that step
     model: str = ""
-    prompt: str = "chat"  # chat (instruct models) | plain (tiny base checkpoints)
+    # chat: chat template + assistant header, as the authors' probes | plain: question + think (tiny base)
+    prompt: str = "chat"
     grader: str = "exact"
     max_new_tokens: int = 4096
+    temperature: float = 0.0  # 0: greedy; the authors sampled at 0.05
+    seed: int = 0  # of sampling, when temperature > 0
     batch_size: int = 64
+    # A pool file column that gives this probe's correctness (the authors' isqwen7bcorrect ...).
+    column: str = ""
 
 
 @dataclass
@@ -83,14 +88,17 @@ class PoolConfig:
 class SourceShare:
     source: str = ""
     share: float = 1.0
+    match: str = "exact"  # exact | contains | icontains: how `source` matches a problem's source
 
 
 @dataclass
 class KeepRule:
-    """Problems taken directly, before sampling (PAPER.md 1.2: the 384 high-quality ones)."""
+    """Problems taken directly, before sampling (the notebook keeps 393 benchmark-like ones)."""
 
-    source: str = ""  # contained in the problem's source, case-insensitive
-    min_trace_tokens: int = 0
+    source: str = ""
+    match: str = "exact"  # exact (==) | contains (substring) | icontains (substring, any case)
+    min_trace_tokens: int = 0  # trace length >= this
+    trace_tokens_above: Optional[int] = None  # trace length > this (the notebook's > 5600)
     require_correct: bool = True  # the pool's own attempt must be graded correct
 
 
@@ -102,8 +110,9 @@ class SelectionConfig:
     name: str = ""
     n: Optional[int] = 1000  # null: no cap (59k-full)
     seed: int = 0
-    # Curation steps applied before the strategy, in this order (s1x.selection.FILTERS).
+    # Curation steps applied before the strategy, always in the order of s1x.selection.funnel.FILTERS.
     filters: list[str] = field(default_factory=lambda: ["dedup", "decontaminate", "quality"])
+    quality_rules: str = "notebook"  # notebook (the authors') | s1x (narrower; s1x.selection.quality)
 
 
 @dataclass
@@ -111,10 +120,14 @@ class S1KSelectionConfig(SelectionConfig):
     _target_: str = "s1x.selection.strategies.select_s1k"
     filters: list[str] = field(default_factory=lambda: ["dedup", "decontaminate", "quality", "difficulty"])
     # Domains are drawn uniformly while fewer than this many are selected, then by
-    # the domain distribution of the benchmark-like sources (PAPER.md section 1.5).
+    # the domain distribution of the benchmark-like sources (the notebook: AIME + GPQA).
     uniform_until: int = 700
     benchmark_sources: list[SourceShare] = field(default_factory=list)
     keep: list[KeepRule] = field(default_factory=list)
+    # Defaults are the notebook's; docs/fidelity.md says what each s1x alternative changes.
+    keep_before_difficulty: bool = False  # True: kept from the quality-filtered set, exempt from difficulty
+    kept_in_candidates: bool = True  # kept problems stay candidates (a re-draw adds nothing)
+    domain_weights: str = "notebook"  # notebook (filtered set, int()) | s1x (whole pool, untruncated)
 
 
 @dataclass
@@ -165,7 +178,10 @@ class SFTConfig:
     adam_beta1: float = 0.9
     adam_beta2: float = 0.95
     max_grad_norm: float = 1.0
-    bf16: bool = False
+    # fp32_master_bf16_compute: fp32 weights and AdamW state, bf16 autocast (the authors' --bf16 True
+    # under FSDP) | bf16: pure bf16 weights and state (faster, lossy) | fp32. See s1x.sft.train.
+    precision: str = "fp32"
+    save_dtype: str = "fp32"  # bf16 | fp32: the saved checkpoint's weights (the released s1-32B is bf16)
     block_size: int = 32768
     gradient_checkpointing: bool = False
     logging_steps: int = 10

@@ -120,8 +120,9 @@ def generation_prompt(tokenizer, question: str) -> str:
 
 
 def completion_text(trace: str, attempt: str) -> str:
-    """The assistant turn the model learns: think segment, answer segment, end of turn."""
-    return f"{THINK_START}{trace}\n{THINK_END}\n{answer_text(attempt)}{END_OF_TURN}"
+    """The assistant turn the model learns: think segment, answer segment, end of turn. The
+    trace and the answer are stripped, as the authors' ``data/tokenization.py`` does."""
+    return f"{THINK_START}{trace.strip()}\n{THINK_END}\n{answer_text(attempt).strip()}{END_OF_TURN}"
 
 
 @dataclass

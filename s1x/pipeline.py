@@ -58,14 +58,24 @@ def _versions() -> dict:
 
 
 def _tokenizer(model_cfg, memo):
-    """The tokenizer of the base model and an identity for cache keys."""
+    """A loader of the base model's tokenizer and its identity for cache keys. A hub tokenizer
+    loads on first use only: a selection whose pool gives its trace lengths, or a run served
+    from the cache, never needs it (and may run where the hub is out of reach)."""
     if model_cfg.name_or_path is None:
         from s1x.world.stage import tiny_tokenizer
 
-        return tiny_tokenizer()
+        tok, tok_id = tiny_tokenizer()
+        return (lambda: tok), tok_id
     from s1x.models import load_tokenizer, model_identity
 
-    return load_tokenizer(model_cfg.name_or_path), model_identity(model_cfg.name_or_path, memo)
+    loaded: list = []
+
+    def load():
+        if not loaded:
+            loaded.append(load_tokenizer(model_cfg.name_or_path))
+        return loaded[0]
+
+    return load, model_identity(model_cfg.name_or_path, memo)
 
 
 def _set_aside_previous_results(out_dir: Path) -> None:
@@ -112,7 +122,7 @@ def run(cfg, out_dir: str | Path) -> dict:
             else:
                 from s1x.world.stage import pretrained_base
 
-                base = pretrained_base(cfg, runner, tokenizer, tok_id)
+                base = pretrained_base(cfg, runner, tokenizer(), tok_id)
         return base
 
     # select ------------------------------------------------------------------

@@ -17,7 +17,9 @@ from s1x.evaluate.methods.plan import KINDS as METHOD_KINDS
 from s1x.evaluate.methods.plan import NEEDS_BUDGETS, TRACE_FORMAT_OF
 from s1x.formatting import TRACE_FORMATS
 from s1x.grading import KINDS
-from s1x.selection.funnel import FILTERS
+from s1x.sft.precision import PRECISIONS, SAVE_DTYPES
+from s1x.selection.funnel import FILTERS, SOURCE_MATCHES
+from s1x.selection.quality import RULES as QUALITY_RULES
 
 
 class ConfigError(ValueError):
@@ -52,8 +54,16 @@ def validate(cfg) -> None:
         _check(sel.n > 0, "selection.n", sel.n, "must be a positive number of examples")
     for f in sel.filters:
         _check(f in FILTERS, "selection.filters", list(sel.filters), f"each filter must be one of {list(FILTERS)}")
+    _check(sel.quality_rules in QUALITY_RULES, "selection.quality_rules", sel.quality_rules,
+           f"must be one of {list(QUALITY_RULES)}")
     if "uniform_until" in sel:
         _check(sel.uniform_until >= 0, "selection.uniform_until", sel.uniform_until, "must be >= 0")
+        _check(sel.domain_weights in ("notebook", "s1x"), "selection.domain_weights", sel.domain_weights,
+               "must be notebook (the difficulty-filtered set, int()-truncated) or s1x (the whole pool)")
+        for key in ("keep", "benchmark_sources"):
+            for i, rule in enumerate(sel[key]):
+                _check(rule.match in SOURCE_MATCHES, f"selection.{key}[{i}].match", rule.match,
+                       f"must be one of {list(SOURCE_MATCHES)}")
     _validate_pool(cfg)
 
     s = cfg.sft
@@ -68,6 +78,8 @@ def validate(cfg) -> None:
     _check(s.trace_format in TRACE_FORMATS, "sft.trace_format", s.trace_format, f"must be one of {list(TRACE_FORMATS)}")
     _check(s.chunk_tokens > 0, "sft.chunk_tokens", s.chunk_tokens, "must be a positive number of tokens")
     _check(s.overlong in ("truncate", "drop", "error"), "sft.overlong", s.overlong, "must be truncate, drop or error")
+    _check(s.precision in PRECISIONS, "sft.precision", s.precision, f"must be one of {list(PRECISIONS)}")
+    _check(s.save_dtype in SAVE_DTYPES, "sft.save_dtype", s.save_dtype, f"must be one of {list(SAVE_DTYPES)}")
     _validate_distributed(cfg)
 
     _check(bool(cfg.benchmark), "benchmark", [], "select at least one, e.g. benchmark=[tiny-mixed]")
@@ -187,6 +199,12 @@ def _validate_distributed(cfg) -> None:
         _check(bool(d.accelerate) and "distributed_type" in d.accelerate, "distributed.accelerate", None,
                "launcher accelerate needs the accelerate config (distributed_type, ...); use distributed=fsdp "
                "or distributed=deepspeed_z3")
+        if d.accelerate.get("distributed_type") == "DEEPSPEED":
+            # DeepSpeed's bf16 mode always keeps fp32 master weights, and ZeRO-3 gathers 16-bit weights at save.
+            _check(cfg.sft.precision != "bf16", "sft.precision", "bf16",
+                   "DeepSpeed has no pure-bf16 mode; use fp32_master_bf16_compute (or distributed=fsdp)")
+            _check(cfg.sft.save_dtype == "bf16" or cfg.sft.precision == "fp32", "sft.save_dtype", cfg.sft.save_dtype,
+                   "ZeRO-3 gathers the 16-bit weights at save; use sft.save_dtype=bf16, or distributed=fsdp")
     if d.launcher != "none" and "sft" in cfg.stages:
         from s1x.sft.distributed import layout
 
@@ -216,6 +234,7 @@ def _validate_pool(cfg) -> None:
         _check(p.prompt in ("chat", "plain"), f"{key}.prompt", p.prompt, "must be chat or plain")
         _check(p.max_new_tokens > 0 and p.batch_size > 0, f"{key}.max_new_tokens", p.max_new_tokens,
                "max_new_tokens and batch_size must be positive")
+        _check(p.temperature >= 0, f"{key}.temperature", p.temperature, "must be >= 0 (0 = greedy)")
         if p.model.startswith("base@") and "select" in cfg.stages and "difficulty" in cfg.selection.filters:
             step = p.model.split("@", 1)[1]
             saved = list(cfg.model.pretrain.checkpoints) if cfg.model.pretrain is not None else []

@@ -15,7 +15,7 @@ GROUPS = ["setting", "pool", "selection", "model", "sft", "distributed", "method
 
 
 def _options():
-    found = sorted(p for p in CONF.rglob("*.yaml") if p.parent != CONF and p.parent.name not in ("method_setting", "selection_setting"))
+    found = sorted(p for p in CONF.rglob("*.yaml") if p.parent != CONF and p.parent.name not in ("method_setting", "selection_setting", "pool_setting"))
     return [(p.parent.name, p.stem) for p in found]
 
 
@@ -37,7 +37,8 @@ def test_every_group_option_composes_and_validates():
             overrides = [f"benchmark=[{option}]"]
         else:
             overrides = [f"{group}={option}"]
-        settings = [[], ["setting=paper"]] if group == "method" else [[]]
+        # Options with a pair-specific file for the paper (method_setting, pool_setting) compose in both.
+        settings = [[], ["setting=paper"]] if group == "method" or (group, option) == ("pool", "file") else [[]]
         for setting in settings:
             cfg = compose_config(overrides + setting)
             validate(cfg)
@@ -61,13 +62,31 @@ def test_paper_setting_switches_model_pool_sft_benchmarks_and_budgets():
     assert (gpqa.path, gpqa.hub_config, gpqa.split, gpqa.grader) == ("Idavidrein/gpqa", "gpqa_diamond", "train", "choice")
     s = cfg.sft
     assert (s.lr, s.epochs, s.global_batch_size, s.warmup_ratio, s.weight_decay) == (1e-5, 5, 16, 0.05, 1e-4)
-    assert (s.adam_beta1, s.adam_beta2, s.bf16, s.block_size, s.lr_scheduler) == (0.9, 0.95, True, 32768, "cosine")
+    assert (s.adam_beta1, s.adam_beta2, s.block_size, s.lr_scheduler) == (0.9, 0.95, 32768, "cosine")
+    assert (s.precision, s.save_dtype) == ("fp32_master_bf16_compute", "bf16")
     assert list(cfg.method.budgets) == [512, 1024, 2048, 4096, 8192]
-    # s1K's keep rule and benchmark-like sources are the paper's (PAPER.md 1.2, 1.5).
-    assert [(k.source, k.min_trace_tokens) for k in cfg.selection.keep] == [
-        ("aime", 0), ("gpqa", 0), ("openaimath", 5600), ("competition_math", 5600)]
-    assert [(b.source, b.share) for b in cfg.selection.benchmark_sources] == [("aime", 1.0), ("gpqa", 0.5)]
-    assert [p.model for p in cfg.pool.featurize.probes] == ["Qwen/Qwen2.5-7B-Instruct", "Qwen/Qwen2.5-32B-Instruct"]
+    # s1K as the notebook selects it (AUTHORS_CODE.md, Selection): funnel, exact source types, > 5600.
+    sel = cfg.selection
+    assert list(sel.filters) == ["missing", "quality", "difficulty"] and sel.quality_rules == "notebook"
+    assert [(k.source, k.match, k.trace_tokens_above, k.require_correct) for k in sel.keep] == [
+        ("Idavidrein/gpqa", "exact", None, True), ("qq8933/AIME_1983_2024", "exact", None, True),
+        ("qfq/openaimath", "contains", 5600, True)]
+    assert [(b.source, b.share, b.match) for b in sel.benchmark_sources] == [
+        ("qq8933/AIME_1983_2024", 1.0, "exact"), ("Idavidrein/gpqa", 0.5, "exact")]
+    assert (sel.keep_before_difficulty, sel.kept_in_candidates, sel.domain_weights) == (False, True, "notebook")
+    # The tiny world keeps s1x's own choices (docs/fidelity.md).
+    tiny = compose_config().selection
+    assert (tiny.quality_rules, tiny.keep_before_difficulty, tiny.kept_in_candidates, tiny.domain_weights) == (
+        "s1x", True, False, "s1x")
+    # The probes as the authors ran them (data/bulk_inference.py).
+    probes = cfg.pool.featurize.probes
+    assert [(p.model, p.column, p.prompt, p.temperature, p.max_new_tokens) for p in probes] == [
+        ("Qwen/Qwen2.5-7B-Instruct", "isqwen7bcorrect", "chat", 0.05, 32768),
+        ("Qwen/Qwen2.5-32B-Instruct", "isqwen32bcorrect", "chat", 0.05, 32768)]
+    # A local pool file in the paper's setting featurizes exactly like the 59K pool.
+    file_pool = compose_config(["setting=paper", "pool=file", "pool.path=/data/p.parquet"]).pool
+    assert OmegaConf.to_container(file_pool.featurize) == OmegaConf.to_container(cfg.pool.featurize)
+    assert compose_config(["pool=file", "pool.path=/data/p.parquet"]).pool.featurize.probes == []
     # Orthogonal groups still override the setting's choices.
     assert compose_config(["setting=paper", "selection=1k-random"]).selection.name == "1k-random"
     assert compose_config(["setting=paper", "sft=tiny"]).sft.name == "tiny"
@@ -101,6 +120,14 @@ def test_misspelled_key_and_wrong_type_fail_at_compose():
         (["pool=file"], "pool.path"),
         (["pool.featurize.attempt_grader=fuzzy"], "pool.featurize.attempt_grader"),
         (["benchmark.tiny-mixed.extra_graders=[fuzzy]"], "benchmark.tiny-mixed.extra_graders"),
+        (["selection.quality_rules=strict"], "selection.quality_rules"),
+        (["selection.domain_weights=pool"], "selection.domain_weights"),
+        (["selection.keep.0.match=regex"], "selection.keep[0].match"),
+        (["pool.featurize.probes.0.temperature=-1"], "pool.featurize.probes[0].temperature"),
+        (["sft.precision=fp16"], "sft.precision"),
+        (["sft.save_dtype=fp16"], "sft.save_dtype"),
+        (["setting=paper", "distributed=deepspeed_z3", "sft.precision=bf16"], "sft.precision"),
+        (["setting=paper", "distributed=deepspeed_z3", "sft.save_dtype=fp32"], "sft.save_dtype"),
     ],
 )
 def test_invalid_values_name_the_key(overrides, key):

@@ -23,3 +23,12 @@ def test_answer_prefix_rule_and_truncation_is_reported():
     tok = build_tokenizer()
     e = encode_example(tok, "sum A3 B4", "A3:0+3=3\nB4:3+4=7", "7", block_size=10)
     assert e.truncated and len(e.input_ids) == 10 and e.n_tokens > 10
+
+
+def test_trace_and_answer_are_stripped_as_the_authors_tokenization():
+    from s1x.formatting import completion_text
+
+    # data/tokenization.py: "<|im_start|>think\n" + trace.strip() + "\n<|im_start|>answer\n" + answer.strip()
+    # The prefix comes first, so an answer's leading space stays (as in the authors' text).
+    assert completion_text("\n A3:0+3=3 \n\n", " 7\n") == "<|im_start|>think\nA3:0+3=3\n<|im_start|>answer\nAnswer:  7<|im_end|>"
+    assert completion_text("t", "Answer: 7 \n") == "<|im_start|>think\nt\n<|im_start|>answer\nAnswer: 7<|im_end|>"

@@ -1,12 +1,14 @@
 """Quality flags and MSC domain classification (parsing, retries, cached answers)."""
 
 import json
+import random
+import re
 from pathlib import Path
 
 import pytest
 
 from s1x.selection.msc import UNKNOWN, classification_prompt, classify_domains, msc_codes, parse_code
-from s1x.selection.quality import quality_flags
+from s1x.selection.quality import notebook_quality_flags, quality_flags
 
 SHARED_MSC = Path(__file__).resolve().parents[2] / "shared" / "data" / "msc.json"
 
@@ -28,6 +30,46 @@ def test_quality_flags_each_rule():
     assert _flags("**1.** Prove that n^2 >= n.") == {"bold_number"}
     # Lookalikes that are fine: a variable p, a decimal, bold words.
     assert _flags("Let p1 and p2 be primes with p1 < p2. Is 2.5 rational? **Prove** it.") == set()
+
+
+def _notebook_drops(question, source="AI-MO/NuminaMath-CoT/olympiads"):
+    """The notebook's cell 7, re-stated: True when the question is dropped."""
+    clean = "[asy]" not in question and "![Image]" not in question \
+        and not any(f"p{i}." in question for i in range(1, 1000)) \
+        and not re.search(r"\*\*(?=.*\d)[^\s\]]*\*\*", question)
+    return not (clean or ("[asy]" in question and "AIME" in source))
+
+
+@pytest.mark.parametrize("question, source, flags", [
+    ("Find x if 2x = 4.", "numina", set()),
+    ("Step1. Add the numbers.", "numina", {"numbering"}),  # p{i}. anywhere
+    ("Split the group1. Then count.", "numina", {"numbering"}),
+    ("Let $p1.5$ be a price.", "numina", {"numbering"}),
+    ("A p1000. tag and a p0. tag are not p{1..999}.", "numina", set()),
+    ("**Egyptian** fractions: write 1 as a sum, with 32 terms.", "numina", {"bold_number"}),
+    ("**Egyptian** fractions: write one as a sum.", "numina", set()),  # no digit after it on the line
+    ("**Egyptian** fractions\nwith 32 terms.", "numina", set()),  # '.' stops at the line end
+    ("Draw [ASY]size(5);[/ASY] it.", "numina", set()),  # case-sensitive
+    ("As in ![Image](f.png), find AB.", "numina", {"image"}),
+    ("As in ![image](f.png), find AB.", "numina", set()),
+    ("[asy]draw(A--B);[/asy] Find AB.", "qq8933/AIME_1983_2024", set()),
+    ("[asy]draw(A--B);[/asy] Find AB.", "AI-MO/NuminaMath-CoT/amc_aime", {"asy"}),  # 'AIME' is case-sensitive
+    ("[asy]draw(A--B);[/asy] Find AB.", "Idavidrein/gpqa", {"asy"}),
+    # The notebook's elif: an AIME [asy] question is kept whatever else it contains.
+    ("[asy]draw(A--B);[/asy] Step1. **Note** 3", "qq8933/AIME_1983_2024", set()),
+])
+def test_notebook_quality_rules(question, source, flags):
+    got = {k for k, v in notebook_quality_flags(question, source).items() if v}
+    assert got == flags
+    assert bool(got) == _notebook_drops(question, source)
+
+
+def test_notebook_numbering_regex_equals_the_999_substring_tests():
+    rng = random.Random(0)
+    alphabet = "pP0123456789. x"
+    for _ in range(3000):
+        q = "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 16)))
+        assert bool(notebook_quality_flags(q, "")["numbering"]) == any(f"p{i}." in q for i in range(1, 1000)), q
 
 
 def test_msc_list_ships_with_the_package():

@@ -107,10 +107,16 @@ def test_s1k_weighted_phase_follows_benchmark_sources():
     # Two sources with shares 1 and 0.5: domains d1 : d2 = 2 : 1 after the uniform phase.
     for p in pool:
         p.source = {"d1": "AIME", "d2": "Idavidrein/gpqa"}.get(p.domain, "free")
-    sources = [{"source": "aime", "share": 1.0}, {"source": "gpqa", "share": 0.5}]
+    sources = [{"source": "aime", "share": 1.0, "match": "icontains"},
+               {"source": "gpqa", "share": 0.5, "match": "contains"}]
     late = Counter(p.domain for s in range(10)
                    for p in select_s1k(pool, 150, seed=s, uniform_until=0, benchmark_sources=sources))
     assert set(late) == {"d1", "d2"} and abs(late["d1"] / 1500 - 2 / 3) < 0.05
+    # Exact source types (the notebook's default): 'aime' is not 'AIME', and with AIME's count
+    # zero there are no weights at all (GPQA is scaled by AIME's total): uniform domains.
+    exact = [{"source": "aime", "share": 1.0}, {"source": "Idavidrein/gpqa", "share": 0.5}]
+    uniform = Counter(p.domain for p in select_s1k(pool, 150, seed=0, uniform_until=0, benchmark_sources=exact))
+    assert set(uniform) == {"d0", "d1", "d2", "d3"}
 
 
 def test_s1k_starts_from_kept_and_counts_them():
@@ -119,41 +125,66 @@ def test_s1k_starts_from_kept_and_counts_them():
     # 'bench' is every odd index; traces of 295+ tokens exist in d0 (up to 400) and d1 (up to 300).
     assert _ids(kept) == [f"0-{i:04d}" for i in range(295, 400, 2)] + ["1-0295", "1-0297", "1-0299"]
     rest = [p for p in pool if p.id not in set(_ids(kept))]
-    chosen = select_s1k(rest, 100, seed=0, kept=kept)
-    assert _ids(chosen[: len(kept)]) == _ids(kept) and len(chosen) == 100
+    for in_candidates in (False, True):
+        chosen = select_s1k(rest, 100, seed=0, kept=kept, kept_in_candidates=in_candidates)
+        assert _ids(chosen[: len(kept)]) == _ids(kept) and len(chosen) == len(set(_ids(chosen))) == 100
     with pytest.raises(ValueError, match="keep rules keep 56"):
         select_s1k(rest, 40, seed=0, kept=kept)
 
 
+def test_s1k_kept_candidates_use_up_draws_as_the_notebook():
+    # d0's 200 longest problems are kept; with kept_in_candidates (the notebook) a draw in d0
+    # returns one of them (ranks 0..199 hold all but 2^-200 of the mass) and adds nothing.
+    pool = _pool((400, 400))
+    kept = [p for p in pool if p.domain == "d0" and p.features["trace_tokens"] > 200]
+    on = select_s1k(pool, 300, seed=0, uniform_until=300, kept=kept, kept_in_candidates=True)
+    off = select_s1k(pool, 300, seed=0, uniform_until=300, kept=kept, kept_in_candidates=False)
+    d0_new = lambda picks: sum(p.domain == "d0" for p in picks[len(kept):])  # noqa: E731
+    assert d0_new(off) > 30 and d0_new(on) == 0  # off: about half of the 100 new picks are in d0
+    assert len(on) == len(off) == 300 and len(set(_ids(on))) == 300
+
+
 def test_curate_counts_every_funnel_step():
     pool = _pool()
-    # Planted: 10 re-cased copies, 5 contaminated, 7 with a quality flag, 20 solved by a probe.
+    # Planted: 10 re-cased copies, 5 contaminated, 3 null features, 7 with [asy], 20 solved by a probe.
     pool += [PoolProblem(id=f"dup-{i}", question=pool[i].question.upper(), solution="", answer="1", source="free",
                          domain="d0", trace="t", attempt="1", features={"trace_tokens": 1}) for i in range(10)]
     bench = [f"a benchmark question with more than eight words number {i}" for i in range(5)]
     for i, p in enumerate(pool[100:105]):
         p.question = "Copied: " + bench[i]
     for p in pool[200:207]:
-        p.features["quality"] = {"asy": True}
+        p.question += " [asy]draw(A--B);[/asy]"
     for p in pool[300:320]:
         p.features["probes"] = {"small": True, "large": False}
+    for p in pool:
+        p.features.setdefault("domain", p.domain)
+    pool[500].features["trace_tokens"] = None
+    pool[501].features["probes"] = {"small": None, "large": False}
+    pool[502].features["domain"] = None
     keep_rules = [{"source": "bench", "min_trace_tokens": 399, "require_correct": True}]
-    kept, candidates, funnel = curate(pool, ["dedup", "decontaminate", "quality", "difficulty"], {"b": bench},
-                                      keep_rules)
+    filters = ["dedup", "decontaminate", "missing", "quality", "difficulty"]
+    kept, candidates, funnel = curate(pool, filters, {"b": bench}, keep_rules, quality_rules="s1x",
+                                      keep_before_difficulty=True)
     counts = {s["step"]: s["count"] for s in funnel.steps}
-    assert counts == {"total": 1010, "dedup": 1000, "decontaminate": 995, "quality": 988, "kept": 1,
-                      "difficulty": 967}
-    assert len(candidates) == 967 and _ids(kept) == ["0-0399"]
+    assert counts == {"total": 1010, "dedup": 1000, "decontaminate": 995, "missing": 992, "quality": 985, "kept": 1,
+                      "difficulty": 964}
+    assert [s["step"] for s in funnel.steps] == ["total", *filters[:4], "kept", "difficulty"]
+    assert len(candidates) == 964 and _ids(kept) == ["0-0399"]
     assert funnel.steps[2]["removed_by_benchmark"] == {"b": 5}
-    assert funnel.steps[3]["flagged"] == {"asy": 7}
-    assert funnel.steps[5]["solved_by_probe"] == {"small": 20}
-    # Only the named filters apply, in order.
+    assert funnel.steps[3]["null_feature"] == {"domain": 1, "probe:small": 1, "trace_tokens": 1}
+    assert funnel.steps[4]["flagged"] == {"asy": 7}
+    assert funnel.steps[6]["solved_by_probe"] == {"small": 20}
+    # The notebook's order: the keep rule after the difficulty filter, its problems still candidates.
+    kept_nb, cand_nb, f_nb = curate(pool, filters, {"b": bench}, keep_rules, quality_rules="notebook")
+    assert [s["step"] for s in f_nb.steps][-2:] == ["difficulty", "kept"]
+    assert _ids(kept_nb) == ["0-0399"] and "0-0399" in _ids(cand_nb) and len(cand_nb) == 965
+    # Only the named filters apply.
     _, c, f = curate(pool, ["dedup"], {"b": bench})
     assert [s["step"] for s in f.steps] == ["total", "dedup"] and len(c) == 1000
     with pytest.raises(ValueError, match="dedupe"):
         curate(pool, ["dedupe"], {})
 
-    chosen = select_s1k(candidates, 100, seed=0, kept=kept)
+    chosen = select_s1k(candidates, 100, seed=0, kept=kept, kept_in_candidates=False)
     stats = selection_stats(chosen, funnel, "s1k", 0, ["dedup"])
     assert stats["funnel"][-1] == {"step": "selected", "count": 100} and stats["pool_size"] == 1010
     assert sum(stats["per_domain"].values()) == 100

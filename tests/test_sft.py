@@ -22,7 +22,8 @@ from s1x.world.tokenizer import build_tokenizer
 PAPER_SFT = {
     "name": "s1", "lr": 1e-5, "epochs": 5, "global_batch_size": 16, "per_device_batch_size": 1,
     "warmup_ratio": 0.05, "lr_scheduler": "cosine", "weight_decay": 1e-4, "adam_beta1": 0.9,
-    "adam_beta2": 0.95, "max_grad_norm": 1.0, "bf16": True, "block_size": 32768,
+    "adam_beta2": 0.95, "max_grad_norm": 1.0, "precision": "fp32_master_bf16_compute", "save_dtype": "bf16",
+    "block_size": 32768,
     "gradient_checkpointing": True, "logging_steps": 1, "trace_format": "plain", "chunk_tokens": 100,
     "overlong": "truncate",
 }
@@ -77,7 +78,7 @@ def test_two_node_fsdp_runs_one_accelerate_per_node_through_srun(tmp_path):
     cfg = compose_config(["setting=paper", "distributed=fsdp"])
     env = _slurm_env(2, 8)
     lay = distributed.layout(cfg.distributed, env)
-    acc = distributed.write_accelerate_config(cfg.distributed, lay, tmp_path / "accelerate.yaml")
+    acc = distributed.write_accelerate_config(cfg.distributed, lay, tmp_path / "accelerate.yaml", cfg.sft.precision)
     cmd = distributed.launch_command(cfg.distributed, tmp_path / "spec.json", lay, acc, env)
     assert cmd[:5] == ["srun", "--overlap", "--nodes=2", "--ntasks-per-node=1", "--kill-on-bad-exit=1"]
     inner = cmd[-1]
@@ -92,7 +93,11 @@ def test_two_node_fsdp_runs_one_accelerate_per_node_through_srun(tmp_path):
     assert conf.fsdp_config["fsdp_sharding_strategy"] == "FULL_SHARD"
     assert conf.fsdp_config["fsdp_transformer_layer_cls_to_wrap"] == "Qwen2DecoderLayer"
     assert conf.fsdp_config["fsdp_cpu_ram_efficient_loading"] is True
+    # fp32_master_bf16_compute (sft=s1): bf16 MixedPrecision over the fp32 weights the worker loads.
     assert conf.main_process_ip == "gpu07" and conf.mixed_precision == "bf16"
+    for precision in ("bf16", "fp32"):  # the weights' own dtype throughout: no autocast, no MixedPrecision
+        other = distributed.write_accelerate_config(cfg.distributed, lay, tmp_path / f"{precision}.yaml", precision)
+        assert load_config_from_file(str(other)).mixed_precision == "no"
     # Outside an allocation, several nodes are refused with the fix.
     with pytest.raises(RuntimeError, match="SLURM allocation"):
         distributed.launch_command(cfg.distributed, tmp_path / "spec.json", lay, acc, {})
@@ -101,11 +106,12 @@ def test_two_node_fsdp_runs_one_accelerate_per_node_through_srun(tmp_path):
 def test_deepspeed_z3_config_loads_in_accelerate(tmp_path):
     cfg = compose_config(["setting=paper", "distributed=deepspeed_z3"])
     lay = distributed.layout(cfg.distributed, _slurm_env(1, 8))
-    acc = distributed.write_accelerate_config(cfg.distributed, lay, tmp_path / "accelerate.yaml")
+    acc = distributed.write_accelerate_config(cfg.distributed, lay, tmp_path / "accelerate.yaml", cfg.sft.precision)
     from accelerate.commands.config.config_args import load_config_from_file
 
     conf = load_config_from_file(str(acc))
     assert conf.distributed_type == "DEEPSPEED" and conf.num_processes == 8
+    assert conf.mixed_precision == "bf16"  # ZeRO-3 bf16: bf16 compute, fp32 master weights in the optimizer
     assert conf.deepspeed_config["zero_stage"] == 3 and conf.deepspeed_config["zero3_save_16bit_model"] is True
     assert "gradient_accumulation_steps" not in yaml.safe_load(acc.read_text())["deepspeed_config"]
 

@@ -1,7 +1,8 @@
 """The select stage: from a candidate pool to the SFT set (config groups ``pool``, ``selection``).
 
-Owns pools (:mod:`~s1x.selection.pools`), features and probes
-(:mod:`~s1x.selection.featurize`, :mod:`~s1x.selection.msc`), quality flags
+Owns pools (:mod:`~s1x.selection.pools`), precomputed feature columns
+(:mod:`~s1x.selection.given`), features and probes
+(:mod:`~s1x.selection.featurize`, :mod:`~s1x.selection.msc`), quality rules
 (:mod:`~s1x.selection.quality`), dedup and decontamination
 (:mod:`~s1x.selection.decontam`), the curation funnel
 (:mod:`~s1x.selection.funnel`), strategies (:mod:`~s1x.selection.strategies`),

@@ -7,15 +7,16 @@
   local parquet/JSONL/JSON file or saved dataset dir, through one mapping.
 
 Every record's id is the hash of its question text, whatever the source.
-Features (trace length, probe correctness, domain, quality flags) are filled
-in by the featurize stage (:mod:`s1x.selection.featurize`), not here.
+Feature columns a file carries (:mod:`s1x.selection.given`) are read here as
+*given*; the featurize stage (:mod:`s1x.selection.featurize`) computes the rest.
 """
 
 from __future__ import annotations
 
-from s1x.rows import rows_from
-from s1x.validation import InputError
 from s1x.records import PoolProblem
+from s1x.rows import rows_from
+from s1x.selection.given import given_columns, given_value
+from s1x.validation import InputError
 from s1x.world import tasks
 
 # Columns of the s1K / data_ablation_full59K schema and of s1K-1.1.
@@ -32,8 +33,11 @@ def _first_text(value) -> str:
     return str(value)
 
 
-def s1k_schema_pool(rows: list[dict], trace_source: str = "auto") -> list[PoolProblem]:
+def s1k_schema_pool(rows: list[dict], trace_source: str = "auto", probes=()) -> list[PoolProblem]:
     """Map rows in the s1K column schema to pool records.
+
+    Feature columns (:mod:`s1x.selection.given`; ``probes`` names the probe columns)
+    become the records' features, and ``features['given']`` lists them.
 
     ``trace_source`` picks the trace columns: ``s1k`` (``thinking_trajectories``
     / ``attempt``, as in s1K and the 59K pool), ``deepseek`` or ``gemini``
@@ -61,17 +65,27 @@ def s1k_schema_pool(rows: list[dict], trace_source: str = "auto") -> list[PoolPr
         trace_col, attempt_col = f"{trace_source}_thinking_trajectory", f"{trace_source}_attempt"
     else:
         raise ValueError(f"pool.trace_source={trace_source!r} is not one of: auto, s1k, {', '.join(S1K11_PREFIXES)}")
+    given = given_columns(columns, probes)
     out = []
     for i, r in enumerate(rows):
         if not isinstance(r.get("question"), str) or not r["question"].strip():
             raise InputError(f"pool row {i} has no question (got {r.get('question')!r}); fix or drop the row")
         solution = str(r.get("solution") or "")
+        features = {"cot_type": r.get("cot_type")}
+        if given:
+            features["given"] = sorted(given)
+            for feature, col in given.items():
+                value = given_value(feature, r.get(col))
+                if feature.startswith("probe:"):  # probe answers live under features['probes'][name]
+                    features.setdefault("probes", {})[feature.split(":", 1)[1]] = value
+                else:
+                    features[feature] = value
         out.append(
             PoolProblem(
                 id=tasks.question_id(r["question"]), question=r["question"], solution=solution, answer=solution,
                 source=str(r.get("source_type") or ""), domain=str(r.get("domain") or ""),
                 trace=_first_text(r.get(trace_col)), attempt=_first_text(r.get(attempt_col)),
-                features={"cot_type": r.get("cot_type")},
+                features=features,
             )
         )
     return out
@@ -121,7 +135,7 @@ def load_pool(cfg) -> list[PoolProblem]:
     if cfg.kind in ("hub", "file"):
         rows = rows_from(cfg.path, split=cfg.split)
         try:
-            return s1k_schema_pool(rows, cfg.trace_source)
+            return s1k_schema_pool(rows, cfg.trace_source, cfg.featurize.probes)
         except InputError as e:
             raise InputError(f"{cfg.path}: {e}") from None
     raise ValueError(f"pool.kind={cfg.kind!r} is not one of: tiny, hub, file")

@@ -3,7 +3,8 @@
 featurize -> probe (one cached entry per probe model) -> select, each keyed by
 its config and its inputs' keys, so adding a probe, changing a strategy or a
 seed reruns only what changed (a 32B probe over 59K questions is hours of GPU
-time).
+time). A feature the pool file gives (:mod:`s1x.selection.given`) is not
+computed: no tokenizer, grader, classifier or probe model is loaded for it.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ from s1x.evaluate.benchmarks import load_benchmark
 from s1x.models import load_tokenizer, model_identity
 from s1x.records import PoolProblem, read_jsonl, write_json, write_jsonl
 from s1x.rows import data_version
-from s1x.selection.featurize import featurize, run_probe, text_completer
+from s1x.selection.featurize import featurize, given_features, run_probe, text_completer
 from s1x.selection.funnel import curate, selection_stats
+from s1x.selection.given import probe_feature
 from s1x.selection.msc import classify_domains
 from s1x.selection.pools import load_pool
 from s1x.selection.strategies import select_s1k
@@ -30,9 +32,11 @@ from s1x.validation import ConfigError, InputError
 
 log = logging.getLogger("s1x")
 
-SELECT_VERSION = 2
-FEATURIZE_VERSION = 1
-PROBE_VERSION = 1
+# select 3: the notebook's funnel options, quality applied here; featurize 2: given features,
+# null features, no quality flags; probe 2: the authors' chat prompt (no think delimiter), temperature.
+SELECT_VERSION = 3
+FEATURIZE_VERSION = 2
+PROBE_VERSION = 2
 
 
 def _plain(node) -> dict:
@@ -64,30 +68,44 @@ def select(pool: list[PoolProblem], sel_cfg, benchmarks: dict[str, list[str]]) -
     strategy = get_method(options.pop("_target_"))
     name, filters = options.pop("name"), options.pop("filters")
     keep_rules = options.pop("keep", [])
-    kept, candidates, funnel = curate(pool, filters, benchmarks, keep_rules)
+    quality_rules = options.pop("quality_rules")
+    keep_before = options.pop("keep_before_difficulty", False)
+    kept, candidates, funnel = curate(pool, filters, benchmarks, keep_rules, quality_rules=quality_rules,
+                                      keep_before_difficulty=keep_before)
     if strategy is select_s1k:
-        # Domain weights come from the benchmark-like sources before quality/difficulty
-        # filtering: they describe what those benchmarks ask, not what survived.
-        options.update(kept=kept, weight_pool=pool)
+        weights = options.pop("domain_weights")
+        # notebook: over the curated (difficulty-filtered) set, int()-truncated; s1x: over the whole
+        # pool before filtering, untruncated (what the benchmarks ask, not what survived).
+        options.update(kept=kept, weight_pool=pool if weights == "s1x" else None,
+                       truncate_weights=weights == "notebook")
     try:
         chosen = strategy(candidates, **options)
-    except ValueError as e:  # too few problems for selection.n after the funnel, or a keep rule keeping too many
+    except ValueError as e:  # too few candidates for selection.n, too many kept: a config matter
         raise ConfigError(f"{e} (funnel: " + ", ".join(f"{s['step']} {s['count']}" for s in funnel.steps) + ")") from None
     missing = [p for p in chosen if not p.trace.strip()]
     if missing:  # SFT would learn an empty thinking segment
         raise InputError(f"pool: {len(missing)} selected problems have no trace (e.g. id {missing[0].id}, source "
                          f"{missing[0].source!r}); add 'quality' to selection.filters or fix the pool")
     stats = selection_stats(chosen, funnel, name, sel_cfg.seed, filters)
+    given = given_features(pool)
+    stats["features"] = {"given": given, "computed": [f for f in _features_read(pool) if f not in given]}
     # What SFT trains on, not only which ids: s1K and s1K-1.1 share questions but not traces.
     stats["ids_hash"] = stable_hash([(p.id, p.question, p.trace, p.attempt) for p in chosen])
     return chosen, stats
 
 
+def _features_read(pool: list[PoolProblem]) -> list[str]:
+    probes = sorted({k for p in pool[:1] for k in p.features.get("probes", {})})
+    return ["domain", "trace_tokens", "attempt_correct"] + [probe_feature(k) for k in probes]
+
+
 def selection_stage(cfg, runner: StageRunner, tokenizer, tok_id: str, build: bool, base_model,
                     questions: dict | None = None):
     """The select stage entry and its inputs (features, probe answers), built when ``build``,
-    otherwise looked up (``stages`` without ``select``). ``base_model()`` builds or finds the
-    tiny base model when a probe is one of its checkpoints. Returns (entry, base or None)."""
+    otherwise looked up (``stages`` without ``select``). ``tokenizer()`` loads the base model's
+    tokenizer, called only when something needs it; ``base_model()`` builds or finds the tiny
+    base model when a probe is one of its checkpoints; ``questions`` are the benchmarks' questions
+    the pipeline already loaded (for decontamination). Returns (entry, base or None)."""
 
     def stage(name: str, key: str, builder, meta: dict, resumable: bool = False):
         if build:
@@ -100,61 +118,69 @@ def selection_stage(cfg, runner: StageRunner, tokenizer, tok_id: str, build: boo
 
     memo = runner.cache.memo
     fcfg = cfg.pool.featurize
-    pool_spec = {"pool": {k: v for k, v in _plain(cfg.pool).items() if k != "featurize"}, "data": data_version(cfg.pool, memo)}
+    pool_spec = {"pool": {k: v for k, v in _plain(cfg.pool).items() if k != "featurize"},
+                 "data": data_version(cfg.pool, memo)}
     feat_tok_id = tok_id if fcfg.tokenizer is None else model_identity(fcfg.tokenizer, memo)
     feat_spec = {**pool_spec, "tokenizer": feat_tok_id, "attempt_grader": fcfg.attempt_grader,
                  "classifier": _plain(fcfg.classifier) if fcfg.classifier.model else None}
     feat_key = runner.cache.key("featurize", FEATURIZE_VERSION, feat_spec, {})
 
     def build_features(tmp: Path) -> dict:
-        pool = load_pool(cfg.pool)
-        classify = _classifier(cfg, runner) if fcfg.classifier.model else None
-        feat_tok = tokenizer if fcfg.tokenizer is None else load_tokenizer(fcfg.tokenizer)
+        try:
+            pool = load_pool(cfg.pool)
+        except ValueError as e:  # a file without the s1K columns, a feature given twice
+            raise ConfigError(f"pool.path={cfg.pool.path}: {e}") from e
+        given = given_features(pool)
+        classify = _classifier(cfg, runner) if fcfg.classifier.model and "domain" not in given else None
+        feat_tok = None
+        if "trace_tokens" not in given:  # the (Qwen) tokenizer loads only to count lengths
+            feat_tok = tokenizer() if fcfg.tokenizer is None else load_tokenizer(fcfg.tokenizer)
         feats = featurize(pool, feat_tok, fcfg.attempt_grader, classify)
         for p in pool:
             p.features.update(feats[p.id])
-            p.domain = feats[p.id]["domain"]
+            p.domain = p.features.get("domain") or ""
         write_jsonl(tmp / "pool.jsonl", pool)
-        return {"n": len(pool)}
+        return {"n": len(pool), "given": given}
 
     feats = stage("featurize", feat_key, build_features, {"config": feat_spec})
-    n_pool = runner.cache.meta(feats)["n"]
-    if cfg.selection.n is not None and cfg.selection.n > n_pool:  # known now, before any probe or pretraining
-        raise ConfigError(f"selection.n={cfg.selection.n} is invalid: the pool has {n_pool} problems before any "
+    meta = runner.cache.meta(feats)
+    given = meta.get("given", [])
+    if cfg.selection.n is not None and cfg.selection.n > meta["n"]:  # known now, before any probe or pretraining
+        raise ConfigError(f"selection.n={cfg.selection.n} is invalid: the pool has {meta['n']} problems before any "
                           "filter; lower selection.n or use a larger pool")
 
     base = None
     probes = {}
-    if probes_needed(cfg) and any(pr.model.startswith("base@") for pr in fcfg.probes):
+    to_run = [pr for pr in fcfg.probes if probe_feature(pr.name) not in given] if probes_needed(cfg) else []
+    if any(pr.model.startswith("base@") for pr in to_run):
         base = base_model()  # its own stage, not timed inside a probe; its digest identifies the probes
-    if probes_needed(cfg):
-        for pr in fcfg.probes:
+    for pr in to_run:
+        if pr.model.startswith("base@"):
+            identity = f"{base[1]}@{int(pr.model.split('@', 1)[1])}"
+        else:
+            identity = model_identity(pr.model, memo)
+        probe_spec = {"probe": {k: v for k, v in _plain(pr).items() if k != "column"}, "model": identity,
+                      "engine": {"device": cfg.engine.device, "dtype": cfg.engine.dtype}}
+        key = runner.cache.key("probe", PROBE_VERSION, probe_spec, {"features": feats.digest})
+
+        def build_probe(tmp: Path, pr=pr) -> dict:
+            from s1x.evaluate.engines.hf import HFEngine
+
             if pr.model.startswith("base@"):
-                identity = f"{base[1]}@{int(pr.model.split('@', 1)[1])}"
+                path, probe_tok = str(Path(base[0]) / "checkpoints" / f"step-{pr.model.split('@', 1)[1]}"), tokenizer()
             else:
-                identity = model_identity(pr.model, memo)
-            probe_spec = {"probe": _plain(pr), "model": identity,
-                          "engine": {"device": cfg.engine.device, "dtype": cfg.engine.dtype}}
-            key = runner.cache.key("probe", PROBE_VERSION, probe_spec, {"features": feats.digest})
+                path, probe_tok = pr.model, load_tokenizer(pr.model)
+            pool = [PoolProblem(**r) for r in read_jsonl(feats.path / "pool.jsonl")]
+            engine = HFEngine(path, probe_tok, pr.batch_size, cfg.engine.device, cfg.engine.dtype,
+                              cfg.engine.max_batch_tokens)
+            answers = _probe_in_chunks(engine, probe_tok, pool, pr, tmp / "answers.partial.jsonl")
+            write_json(tmp / "answers.json", answers)
+            (tmp / "answers.partial.jsonl").unlink()
+            solved = sum(bool(a["correct"]) for a in answers.values())  # None: no reference to grade
+            return {"n": len(answers), "solved": solved}
 
-            def build_probe(tmp: Path, pr=pr) -> dict:
-                from s1x.evaluate.engines.hf import HFEngine
-
-                if pr.model.startswith("base@"):
-                    path, probe_tok = str(Path(base[0]) / "checkpoints" / f"step-{pr.model.split('@', 1)[1]}"), tokenizer
-                else:
-                    path, probe_tok = pr.model, load_tokenizer(pr.model)
-                pool = [PoolProblem(**r) for r in read_jsonl(feats.path / "pool.jsonl")]
-                engine = HFEngine(path, probe_tok, pr.batch_size, cfg.engine.device, cfg.engine.dtype,
-                                  cfg.engine.max_batch_tokens)
-                answers = _probe_in_chunks(engine, probe_tok, pool, pr, tmp / "answers.partial.jsonl")
-                write_json(tmp / "answers.json", answers)
-                (tmp / "answers.partial.jsonl").unlink()
-                solved = sum(a["correct"] for a in answers.values())
-                return {"n": len(answers), "solved": solved}
-
-            # Resumable: a killed probe pass keeps the chunks it finished (hours of GPU time at paper scale).
-            probes[pr.name] = stage("probe", key, build_probe, {"config": probe_spec}, resumable=True)
+        # Resumable: a killed probe pass keeps the chunks it finished (hours of GPU time at paper scale).
+        probes[pr.name] = stage("probe", key, build_probe, {"config": probe_spec}, resumable=True)
 
     spec = selection_spec(cfg, memo)
     select_key = runner.cache.key("select", SELECT_VERSION, spec,
@@ -207,7 +233,7 @@ def _probe_in_chunks(engine, tokenizer, pool: list[PoolProblem], pr, progress: P
         chunk = [pool[i] for b in batches[start : start + PROBE_CHUNK_BATCHES] for i in b]
         if all(p.id in done for p in chunk):
             continue
-        answers = run_probe(engine, tokenizer, chunk, pr.prompt, pr.grader, pr.max_new_tokens)
+        answers = run_probe(engine, tokenizer, chunk, pr.prompt, pr.grader, pr.max_new_tokens, pr.temperature, pr.seed)
         with open(progress, "a") as f:
             for pid, answer in answers.items():
                 f.write(json.dumps({"id": pid, "answer": answer}) + "\n")

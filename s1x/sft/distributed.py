@@ -100,12 +100,20 @@ def layout(dist_cfg, env: dict | None = None) -> Layout:
     return Layout(nnodes, nproc, head, int(dist_cfg.main_process_port))
 
 
-def write_accelerate_config(dist_cfg, lay: Layout, path: Path) -> Path:
-    """The accelerate config file of ``dist_cfg.accelerate``, completed with the layout."""
+def write_accelerate_config(dist_cfg, lay: Layout, path: Path, precision: str = "fp32_master_bf16_compute") -> Path:
+    """The accelerate config file of ``dist_cfg.accelerate``, completed with the layout and the
+    mixed precision of ``sft.precision``: ``fp32_master_bf16_compute`` gives ``bf16``, which
+    under FSDP is ``MixedPrecision`` (bf16 compute) over fp32 flat parameters and fp32
+    optimizer state (the model is loaded in fp32), and under DeepSpeed ZeRO-3 bf16 compute
+    with fp32 master weights in the optimizer; ``bf16`` and ``fp32`` give ``no`` (the
+    weights' own dtype throughout)."""
     from omegaconf import OmegaConf
+
+    from s1x.sft.precision import accelerate_mixed_precision
 
     conf = OmegaConf.to_container(dist_cfg.accelerate, resolve=True) if not isinstance(dist_cfg.accelerate, dict) \
         else dict(dist_cfg.accelerate)
+    conf["mixed_precision"] = accelerate_mixed_precision(precision)
     conf.update({"num_machines": lay.nnodes, "num_processes": lay.world_size,
                  "main_process_port": lay.port, "main_training_function": "main", "rdzv_backend": "static",
                  "same_network": True})

@@ -37,7 +37,7 @@ def launch_sft(selected: list[dict], base_model: str, tokenizer, cfg, dist_cfg, 
             "tokenizer": str(launch / "tokenizer"), "out_dir": str(out_dir), "seed": seed,
             "sft": OmegaConf.to_container(cfg, resolve=True) if not isinstance(cfg, dict) else cfg}
     write_json(launch / "spec.json", spec)
-    acc = (distributed.write_accelerate_config(dist_cfg, lay, launch / "accelerate.yaml")
+    acc = (distributed.write_accelerate_config(dist_cfg, lay, launch / "accelerate.yaml", cfg.precision)
            if dist_cfg.launcher == "accelerate" else None)
     cmd = distributed.launch_command(dist_cfg, launch / "spec.json", lay, acc, env)
     (launch / "command.txt").write_text(" ".join(cmd) + "\n")

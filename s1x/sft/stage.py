@@ -18,8 +18,10 @@ from s1x.records import read_jsonl, write_json
 from s1x.sft.train import run_sft
 
 
-STAGE_VERSION = 3  # 2: trace formats, overlong policy; 3: token bounds count the newline before the delimiter
+# 2: trace formats, overlong policy; 3: token bounds count the newline before the delimiter;
+# 4: sft.precision (fp32 master weights for sft=s1) and sft.save_dtype replace sft.bf16
 # (checkpoint_every_* change how it is trained, not what: they are left out of the key)
+STAGE_VERSION = 4
 
 def sft_spec(cfg) -> dict:
     """What determines the checkpoint besides the selection and the base model."""
@@ -34,17 +36,18 @@ def sft_spec(cfg) -> dict:
 def sft_stage(cfg, runner: StageRunner, tokenizer, base_path: str, base_identity: str, selection_hash: str,
               out_dir: Path) -> tuple[str, str, dict]:
     """Fine-tune (or find) the checkpoint; copy its log to the run dir. Returns (path, content digest, stats):
-    what evaluations key on, so a checkpoint rebuilt with other bytes is evaluated again."""
+    what evaluations key on, so a checkpoint rebuilt with other bytes is evaluated again.
+    ``tokenizer()`` loads the base model's tokenizer (only when the checkpoint is trained here)."""
     spec = sft_spec(cfg)
     key = runner.cache.key("sft", STAGE_VERSION, spec, {"selection": selection_hash, "base": base_identity})
 
     def build(tmp: Path) -> dict:
         selected = read_jsonl(out_dir / "selection.jsonl")
         if cfg.distributed.launcher == "none":
-            return run_sft(selected, base_path, tokenizer, cfg.sft, tmp, cfg.seed)
+            return run_sft(selected, base_path, tokenizer(), cfg.sft, tmp, cfg.seed)
         from s1x.sft.launch import launch_sft
 
-        return launch_sft(selected, base_path, tokenizer, cfg.sft, cfg.distributed, tmp, cfg.seed)
+        return launch_sft(selected, base_path, tokenizer(), cfg.sft, cfg.distributed, tmp, cfg.seed)
 
     # Resumable: checkpoints (sft.checkpoint_every_*) stay in the in-progress entry across kills. The
     # logs hold timings, so they are left out of the checkpoint's identity.

@@ -5,7 +5,9 @@ s1x needs: the completion-only mask is exact by construction in
 :mod:`s1x.formatting`). Sequences longer than ``block_size`` are counted and
 reported in the stage's stats, never cut silently (``sft.overlong``: truncate,
 drop or error). With ``distributed`` other than ``none`` the training runs in
-child processes (:mod:`s1x.sft.launch`, :mod:`s1x.sft.distributed`).
+child processes (:mod:`s1x.sft.launch`, :mod:`s1x.sft.distributed`). Weights,
+optimizer state and compute dtypes follow ``sft.precision``, the saved weights
+``sft.save_dtype`` (:mod:`s1x.sft.precision`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from transformers import Trainer, TrainerCallback, TrainingArguments
 
 from s1x.formatting import EncodedExample, encode_example
 from s1x.models import TOKENIZER_SUBDIR, load_model
+from s1x.sft.precision import autocast_bf16, cast_checkpoint, load_dtype
 from s1x.world.pretrain import pad_batch
 
 
@@ -160,16 +163,20 @@ def encode_selected(selected: list[dict], tokenizer, cfg) -> tuple[list[EncodedE
     return examples, counts
 
 
-def run_sft(selected: list[dict], base_model: str, tokenizer, cfg, out_dir: Path, seed: int) -> dict:
+def run_sft(selected: list[dict], base_model: str, tokenizer, cfg, out_dir: Path, seed: int,
+            callbacks: list[TrainerCallback] = ()) -> dict:
     """Fine-tune ``base_model`` on ``selected`` pool records; save the checkpoint in ``out_dir``.
 
     Runs as one process or as every process of a distributed launch (the
     Trainer reads the layout from torchrun's/accelerate's environment); only
-    rank 0 writes files."""
+    rank 0 writes files. ``callbacks`` are added to the Trainer's (tests observe
+    dtypes with them)."""
     examples, counts = encode_selected(selected, tokenizer, cfg)
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     accum = gradient_accumulation(cfg.global_batch_size, cfg.per_device_batch_size, world_size)
-    model = load_model(base_model, dtype="bfloat16" if cfg.bf16 else "float32")
+    # Explicit: transformers 5 loads in the checkpoint's dtype by default (bf16 for Qwen2.5),
+    # where the authors' transformers 4 loaded fp32 master weights.
+    model = load_model(base_model, dtype=load_dtype(cfg.precision))
     grow_embeddings_for(model, examples)
     mean_len = sum(len(e.input_ids) for e in examples) / max(1, len(examples))
     steps_per_epoch = math.ceil(len(examples) / cfg.global_batch_size)
@@ -185,7 +192,7 @@ def run_sft(selected: list[dict], base_model: str, tokenizer, cfg, out_dir: Path
         adam_beta1=cfg.adam_beta1,
         adam_beta2=cfg.adam_beta2,
         max_grad_norm=cfg.max_grad_norm,
-        bf16=cfg.bf16,
+        bf16=autocast_bf16(cfg.precision),  # bf16 autocast over fp32 weights (CPU autocast on a CPU)
         **{_CHECKPOINTING_ARG: cfg.gradient_checkpointing},
         logging_steps=cfg.logging_steps,
         save_strategy="no",  # checkpoints come from PeriodicCheckpoints (by steps or by time)
@@ -212,7 +219,8 @@ def run_sft(selected: list[dict], base_model: str, tokenizer, cfg, out_dir: Path
         args=args,
         train_dataset=_Examples(examples),
         data_collator=_Collator(tokenizer.pad_token_id),
-        callbacks=[log_cb, PeriodicCheckpoints(cfg.checkpoint_every_steps, cfg.checkpoint_every_minutes)],
+        callbacks=[log_cb, PeriodicCheckpoints(cfg.checkpoint_every_steps, cfg.checkpoint_every_minutes),
+                   *callbacks],
     )
     t0 = time.time()
     result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
@@ -221,6 +229,7 @@ def run_sft(selected: list[dict], base_model: str, tokenizer, cfg, out_dir: Path
     trainer.save_model(str(out_dir))
     if not trainer.is_world_process_zero():
         return {}
+    saved_from = cast_checkpoint(out_dir, cfg.save_dtype)
     tokenizer.save_pretrained(str(out_dir / TOKENIZER_SUBDIR))
     shutil.rmtree(out_dir / "trainer", ignore_errors=True)
     (out_dir / "training_args.bin").unlink(missing_ok=True)
@@ -229,6 +238,9 @@ def run_sft(selected: list[dict], base_model: str, tokenizer, cfg, out_dir: Path
         "n_examples": len(examples),
         **counts,
         "trace_format": cfg.trace_format,
+        "precision": cfg.precision,
+        "save_dtype": cfg.save_dtype,
+        "trained_dtypes": sorted({d for ds in saved_from.values() for d in ds}),
         "steps": result.global_step,
         "steps_per_epoch": steps_per_epoch,
         "gradient_accumulation": accum,
