@@ -2,15 +2,13 @@
 names exist, and does a hub id look like one?
 
 :mod:`s1x.validation` checks values a config can hold by itself; this module
-checks what needs the filesystem (paths, the local Hugging Face cache in
-offline mode). Each problem is one :class:`~s1x.validation.InputError` naming
+checks what needs the filesystem (do the paths exist, does a model id look like one). Each problem is one :class:`~s1x.validation.InputError` naming
 the key, the value and the fix, raised in seconds instead of after a
 pretraining, a probe pass or an SFT.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
@@ -20,23 +18,10 @@ from s1x.validation import InputError
 _HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+(@[\w./-]+)?")
 
 
-def _offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes")
-
-
-def _in_hub_cache(repo_id: str) -> bool:
-    """Whether the local Hugging Face cache has this repo (any file of it)."""
-    try:
-        from huggingface_hub import scan_cache_dir
-
-        return any(r.repo_id == repo_id for r in scan_cache_dir().repos)
-    except Exception:  # no cache dir yet, or an unreadable one
-        return False
-
-
 def check_model_ref(key: str, value: str, what: str = "model") -> None:
-    """``value`` must be an existing local path or a hub id ``org/name`` (reachable in offline
-    mode only through the local cache)."""
+    """``value`` must be an existing local path or a hub id ``org/name``. Whether the hub has it
+    (or, offline, the local cache) is known only when it loads (:mod:`s1x.models` says so in
+    one line): a pool that gives its features never loads the tokenizer it names."""
     if Path(value).expanduser().exists():
         return
     looks_like_path = value.startswith(("/", "./", "../", "~")) or value.count("/") > 1
@@ -44,9 +29,6 @@ def check_model_ref(key: str, value: str, what: str = "model") -> None:
         raise InputError(f"{key}={value!r} is invalid: no such path, and not a hub id of the form org/name; "
                          f"give an existing {what} directory, a hub id (e.g. Qwen/Qwen2.5-7B-Instruct)"
                          + (", or a named option (model=tiny, model=qwen2.5-32b-instruct, ...)" if key == "model" else ""))
-    if _offline() and not _in_hub_cache(value.split("@")[0]):
-        raise InputError(f"{key}={value!r}: HF_HUB_OFFLINE is set and the local Hugging Face cache does not have it; "
-                         "download it on a connected machine (huggingface-cli download ...) or give a local path")
 
 
 def _check_data_path(key: str, kind: str, path: str | None) -> None:

@@ -163,3 +163,13 @@ def test_bad_input_fails_fast_with_one_clear_line(outcomes, name, args, expected
     assert expected in errors[0], errors[0]
     started = [stage for stage in EXPENSIVE if (cache / stage).exists()]
     assert not started, f"{name} reached {started} before failing"
+
+
+def test_an_offline_hub_miss_is_one_line(tmp_path, monkeypatch):
+    """A well-formed hub id that the offline cache lacks: said once, no retries, no traceback."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))  # an empty local cache
+    r, _ = _run(["stages=[evaluate]", "model=Qwen/Qwen2.5-7B-Instruct", "benchmark=[tiny-choice]"],
+                tmp_path / "cache", tmp_path / "run")
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "'Qwen/Qwen2.5-7B-Instruct': HF_HUB_OFFLINE is set" in r.stderr

@@ -26,6 +26,8 @@ PAPER_SFT = {
     "block_size": 32768,
     "gradient_checkpointing": True, "logging_steps": 1, "trace_format": "plain", "chunk_tokens": 100,
     "overlong": "truncate",
+    # not the paper's: how s1x survives a preemption (resumable checkpoints; the training is unchanged)
+    "checkpoint_every_steps": None, "checkpoint_every_minutes": 30.0,
 }
 
 
