@@ -76,9 +76,10 @@ def write_all(root: Path, resamples: int = 10_000) -> list[Path]:
     return written
 
 
-def _figure(draw, col, out: Path, stem: str, *args, **kwargs) -> list[Path]:
+def _figure(draw, col, out: Path, files: str, *args, **kwargs) -> list[Path]:
+    """Draw one figure, close it (a sweep may draw many), return the files it wrote (``files``.png/.pdf)."""
     import matplotlib.pyplot as plt
 
     fig, _ = draw(col, out, *args, **kwargs)
     plt.close(fig)
-    return [out / f"{stem}.png", out / f"{stem}.pdf"]
+    return [out / f"{files}.png", out / f"{files}.pdf"]

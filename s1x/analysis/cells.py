@@ -158,13 +158,14 @@ def who(keys) -> dict[SeriesKey, str]:
     setting and controller where they vary among ``keys``), the model of an evaluate-only run."""
     keys = list(dict.fromkeys(keys))
 
-    def varies(field: str) -> bool:
-        return len({getattr(k, field) for k in keys}) > 1
+    def varies(field: str, among=keys) -> bool:
+        return len({getattr(k, field) for k in among}) > 1
 
+    fine_tuned = [k for k in keys if k.selection is not None]
     out = {}
     for k in keys:
         parts = [k.selection] if k.selection is not None else [_short_model(k.model)]
-        if k.selection is not None and varies("model"):
+        if k.selection is not None and varies("model", fine_tuned):  # base models of fine-tuned runs
             parts.append(_short_model(k.model))
         if varies("setting"):
             parts.append(str(k.setting))
@@ -178,11 +179,11 @@ def who(keys) -> dict[SeriesKey, str]:
     return {k: (f"{label} [{k.model}]" if len(owners[label]) > 1 else label) for k, label in out.items()}
 
 
-def spread_text(values: list[float], fmt: str) -> str:
+def spread_text(values: list[float], fmt: str, suffix: str = "") -> str:
     """`` (3 seeds: 33.3 to 40.0)`` for several seeds, nothing for one."""
     if len(values) < 2:
         return ""
-    return f" ({len(values)} seeds: {format(min(values), fmt)} to {format(max(values), fmt)})"
+    return f" ({len(values)} seeds: {format(min(values), fmt)}{suffix} to {format(max(values), fmt)}{suffix})"
 
 
 # How the paper prints the benchmarks it names; any other benchmark shows its config name.

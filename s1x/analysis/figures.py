@@ -60,6 +60,12 @@ def _draw(ax, pts: list[Point], label: str, style: tuple[str, str], linestyle: s
         ax.fill_between(xs, [p[2] for p in pts], [p[3] for p in pts], color=style[0], alpha=0.15, linewidth=0)
 
 
+def _styles(key_of: dict) -> dict[str, tuple[str, str]]:
+    """{series name: (colour, marker)}: the colour keyed by the series' model, the marker by its method."""
+    models = who(set(key_of.values()))
+    return series_styles({name: (models[key], key.method) for name, key in key_of.items()})
+
+
 def _save(fig, out_dir: Path, stem: str) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     for ext in ("png", "pdf"):
@@ -77,12 +83,12 @@ def _pyplot():
 
 def _figure1_series(col: Collection, method: str, skipped: list[str]):
     return _series_points(col, lambda k: k.series.method == method,
-                          lambda keys: {s: f"{n} ({method})" for s, n in who(keys).items()}, skipped)[0]
+                          lambda keys: {s: f"{n} ({method})" for s, n in who(keys).items()}, skipped)
 
 
 def figure1_points(col: Collection, method: str = "bf") -> dict[str, dict[str, list[tuple[float, float]]]]:
     """{benchmark: {series: [(mean thinking tokens, accuracy %), ...]}} sorted by compute, seeds averaged."""
-    return _xy(_figure1_series(col, method, []))
+    return _xy(_figure1_series(col, method, [])[0])
 
 
 def figure1(col: Collection, out_dir: Path, method: str = "bf", stem: str = "figure1",
@@ -91,7 +97,7 @@ def figure1(col: Collection, out_dir: Path, method: str = "bf", stem: str = "fig
     Figure 4a is the same plot of ``bf_extend`` (accuracy against thinking as ignores grow). Rows
     left out are appended to ``notes``."""
     skipped: list[str] = []
-    series = _figure1_series(col, method, skipped)
+    series, key_of = _figure1_series(col, method, skipped)
     if notes is not None:
         notes.extend(skipped)
     if not series:
@@ -99,7 +105,7 @@ def figure1(col: Collection, out_dir: Path, method: str = "bf", stem: str = "fig
                                  f"nothing to plot (choose the method with --method)")
     plt = _pyplot()
     benchmarks = sorted(series)
-    styles = series_styles(n for lines in series.values() for n in lines)
+    styles = _styles(key_of)
     fig, axes = plt.subplots(1, len(benchmarks), figsize=(4.5 * len(benchmarks), 4.2), squeeze=False,
                              layout="constrained")
     for ax, bench in zip(axes[0], benchmarks):
@@ -154,7 +160,7 @@ def figure4b(col: Collection, out_dir: Path, benchmark: str, sequential: str = "
                 f"or name the {kind} method with --{'method' if kind == 'sequential' else 'parallel'}")
     plt = _pyplot()
     labels = {n: f"{n[:-1]}, {kind_of[n]})" if n.endswith(")") else f"{n} ({kind_of[n]})" for n in lines}
-    styles = series_styles(labels.values())
+    styles = {labels[n]: style for n, style in _styles({n: key_of[n] for n in lines}).items()}
     dashes = {labels[n]: "--" if kind_of[n] == "parallel" else "-" for n in lines}
     fig, ax = plt.subplots(figsize=(5.2, 4.4), layout="constrained")
     for name, pts in sorted(lines.items()):

@@ -1,44 +1,53 @@
 """How a series looks in every figure: its colour and marker keyed by its name, the log-2 compute axis.
 
-A series keeps its colour and marker across panels and figures because both
-come from a hash of its name, not from the order it was drawn in (a missing
-cell would shift a colour cycle). Two names of one figure that hash to the same
-colour are separated deterministically: in name order, the later one moves to
-the next colour not yet used in that figure.
+A series is a model (its selection, or the model evaluated as given) under a
+method. Its colour comes from the model's name and its marker from the method's
+name, never from the order lines are drawn in (a missing cell would shift a
+colour cycle): the paper's selections and methods have fixed ones, so s1K is
+the same blue in Figure 1, Figure 4a and Figure 4b; any other name takes a
+colour from a hash of it, moved to the next free one when two such names of
+one figure collide.
 """
 
 from __future__ import annotations
 
 import hashlib
 
-# matplotlib's tab10, spelled out so the mapping does not depend on the style in use.
+# matplotlib's tab10, spelled out so the mapping does not depend on the style in use. The first five
+# are the paper's selections'; the others are shared by every other model name, by hash.
 COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
            "#17becf")
-MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*")
+KNOWN_COLOURS = {"s1k": 0, "1k-random": 1, "1k-diverse": 2, "1k-longest": 3, "59k-full": 4}
+MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "<", ">")
+KNOWN_MARKERS = {"bf": 0, "majority": 1, "bf_extend": 2, "tcc": 3, "tcc_bf": 4, "scc": 5, "scc_bf": 6, "ccc": 7,
+                 "rs": 8, "none": 9}
 
 
-def _slot(name: str) -> int:
+def _hash(name: str) -> int:
     return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big")
 
 
-def series_styles(names) -> dict[str, tuple[str, str]]:
-    """{series name: (colour, marker)} for the series of one figure."""
-    styles: dict[str, tuple[str, str]] = {}
-    used_colours: set[int] = set()
-    used: set[tuple[int, int]] = set()
-    for name in sorted(set(names)):
-        h = _slot(name)
-        colour, marker = h % len(COLOURS), (h // len(COLOURS)) % len(MARKERS)
-        if len(used_colours) < len(COLOURS):
-            while colour in used_colours:
-                colour = (colour + 1) % len(COLOURS)
-        else:  # more series than colours: keep the colour, make the (colour, marker) pair unique
-            while (colour, marker) in used:
-                marker = (marker + 1) % len(MARKERS)
-                colour = colour if marker else (colour + 1) % len(COLOURS)
-        used_colours.add(colour)
-        used.add((colour, marker))
-        styles[name] = (COLOURS[colour], MARKERS[marker])
+def _colours(models) -> dict[str, int]:
+    out = {m: KNOWN_COLOURS[m] for m in models if m in KNOWN_COLOURS}
+    free = [i for i in range(len(COLOURS)) if i not in KNOWN_COLOURS.values()]
+    taken: set[int] = set()
+    for m in sorted(set(models) - set(out)):
+        slot = _hash(m) % len(free)
+        if len(taken) < len(free):
+            while free[slot] in taken:
+                slot = (slot + 1) % len(free)
+        taken.add(free[slot])
+        out[m] = free[slot]
+    return out
+
+
+def series_styles(series: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
+    """{series name: (colour, marker)} for the series of one figure, given {series name: (model, method)}."""
+    colours = _colours({model for model, _ in series.values()})
+    styles = {}
+    for name, (model, method) in series.items():
+        marker = KNOWN_MARKERS.get(method, _hash(method) % len(MARKERS))
+        styles[name] = (COLOURS[colours[model]], MARKERS[marker])
     return styles
 
 

@@ -43,8 +43,8 @@ def _shared_scores(cell: Cell, ref: Cell) -> tuple[list[str], np.ndarray, np.nda
     mine = [m.run.scores(m.row) for m in cell.members]
     theirs = [m.run.scores(m.row) for m in ref.members]
     ids = [i for i in theirs[0] if all(i in s for s in mine + theirs)]
-    a = np.array([[s[i] for s in mine] for i in ids]).reshape(len(ids), -1).mean(axis=1)
-    b = np.array([[s[i] for s in theirs] for i in ids]).reshape(len(ids), -1).mean(axis=1)
+    a = np.array([[s[i] for s in mine] for i in ids]).reshape(len(ids), len(mine)).mean(axis=1)
+    b = np.array([[s[i] for s in theirs] for i in ids]).reshape(len(ids), len(theirs)).mean(axis=1)
     return ids, a, b, all(len(s) == len(ids) for s in mine + theirs)
 
 
@@ -124,7 +124,7 @@ def row_point(row: dict) -> RunPoint:
 
 def _mean_text(values: list[float], fmt: str, scale: float = 1.0, suffix: str = "") -> str:
     shown = [scale * v for v in values]
-    return f"{format(sum(shown) / len(shown), fmt)}{suffix}" + spread_text(shown, fmt)
+    return f"{format(sum(shown) / len(shown), fmt)}{suffix}" + spread_text(shown, fmt, suffix)
 
 
 def table3(col: Collection, benchmark: str, compute_unit: float | None = None) -> Table:
