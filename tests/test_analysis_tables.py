@@ -120,6 +120,18 @@ def test_seeds_of_a_cell_are_averaged_with_their_spread(tmp_path):
     assert rows["bf (1k-random)"][1] == "50% (2 seeds: 50% to 50%)" and rows["bf (s1k)"][4] == "2"
 
 
+def test_runs_that_differ_besides_their_seeds_are_not_averaged(tmp_path):
+    rows = {("b", "bf", 96, 50.0, 90): [1, 0, 1, 1]}
+    for seed, extra in ((0, "- logger=wandb\n"), (1, "- hydra/launcher=slurm\n- method.budgets=[96]\n")):
+        d = write_run(tmp_path / str(seed), "s1k", rows, seed=seed)
+        (d / ".hydra" / "overrides.yaml").write_text(f"- selection=s1k\n- seed={seed}\n{extra}")
+    assert table3(collect(tmp_path), "b").rows[0][3] == "75.0 (2 seeds: 75.0 to 75.0)"  # neutral overrides: seeds
+    (tmp_path / "1" / ".hydra" / "overrides.yaml").write_text("- selection=s1k\n- seed=1\n- sft.lr=3e-5\n")
+    with pytest.raises(AnalysisInputError, match=r"/0 and .*/1: runs of one cell .* differ besides their seeds "
+                                                 r"\(overrides - vs sft.lr=3e-5\)"):
+        table3(collect(tmp_path), "b")
+
+
 def test_partial_overlap_shows_the_accuracy_of_the_shared_questions_beside_their_interval(tmp_path):
     # 1k-random: all of q0..q19 right, 3 of the 10 it shares with s1k (q20..q29): 76.7% on all, 30% shared.
     rnd = {f"q{i}": int(i < 20 or i in (21, 24, 28)) for i in range(30)}

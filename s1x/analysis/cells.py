@@ -105,8 +105,26 @@ def row_key(run: Run, row: dict) -> RowKey:
     return RowKey(series, row["benchmark"], row.get("budget"), row.get("variant"))
 
 
-def _differing_overrides(a: Run, b: Run) -> str:
-    only_a, only_b = sorted(set(a.overrides) - set(b.overrides)), sorted(set(b.overrides) - set(a.overrides))
+# Overrides that cannot make two runs of one identity measure different things: the identity's own
+# keys, the seeds (what seeds of a cell differ in), and where or how a run was run and logged.
+_IDENTITY_KEYS = {"selection", "model", "method", "setting", "benchmark", "engine"}
+_NEUTRAL = ("seed", "selection.seed", "logger", "paths", "threads", "hydra", "sweeps", "distributed", "stages",
+            "engine.batch_size", "method.budgets", "method.controller")
+
+
+def _recipe(run: Run) -> set[str]:
+    """The run's overrides that could change its numbers beyond its identity and seed (e.g. sft.lr=...)."""
+    out = set()
+    for o in run.overrides:
+        key = o.lstrip("+~").split("=", 1)[0]
+        neutral = any(key == p or key.startswith((p + ".", p + "/")) for p in _NEUTRAL)
+        if key not in _IDENTITY_KEYS and not neutral:
+            out.add(o.lstrip("+~"))
+    return out
+
+
+def _differing_overrides(a: Run, b: Run, among=lambda r: set(r.overrides)) -> str:
+    only_a, only_b = sorted(among(a) - among(b)), sorted(among(b) - among(a))
     if not only_a and not only_b:
         return ""
     return f" (overrides {' '.join(only_a) or '-'} vs {' '.join(only_b) or '-'})"
@@ -116,7 +134,9 @@ def group_cells(col: Collection) -> dict[RowKey, Cell]:
     """Every results row of the collection under its identity, seeds of one cell together.
 
     Raises :class:`AnalysisInputError` naming both run dirs when two rows share an
-    identity and a seed (two runs of the same cell, or a run listing a row twice).
+    identity and a seed (two runs of the same cell, or a run listing a row twice), or
+    when runs of one identity differ in an override besides their seeds (``sft.lr=...``):
+    those are not seeds of one cell.
     """
     cells: dict[RowKey, Cell] = {}
     for run in col.runs:
@@ -130,6 +150,12 @@ def group_cells(col: Collection) -> dict[RowKey, Cell]:
                     f"{twin.run.path} and {run.path}: two results for the same cell ({key.describe()}) with the "
                     f"same seed {_seed_text(member.seed)}{_differing_overrides(twin.run, run)}; seeds of a cell are "
                     "averaged, anything else must differ in the key: move one run dir out of the analysed dir")
+            first = cell.members[0].run if cell.members else run
+            if _recipe(first) != _recipe(run):
+                raise AnalysisInputError(
+                    f"{first.path} and {run.path}: runs of one cell ({key.describe()}) that "
+                    f"differ besides their seeds{_differing_overrides(first, run, _recipe)}: they are not seeds of one "
+                    "cell; analyse them apart (one dir each)")
             cell.members.append(member)
     for cell in cells.values():
         cell.members.sort(key=lambda m: tuple((v is None, v or 0) for v in m.seed))
