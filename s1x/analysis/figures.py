@@ -157,9 +157,12 @@ def figure4b(col: Collection, out_dir: Path, benchmark: str, sequential: str = "
             raise AnalysisInputError(
                 f"{col.root or 'the collected runs'}: no {method} rows with thinking counts on {benchmark}: Figure 4b "
                 f"compares {sequential} (sequential) with {parallel} (parallel); run method={method} on {benchmark} "
-                f"or name the {kind} method with --{'method' if kind == 'sequential' else 'parallel'}")
+                f"or name the {kind} method with --{'method' if kind == 'sequential' else 'parallel'} "
+                f"(--benchmark picks another benchmark)")
     plt = _pyplot()
-    labels = {n: f"{n[:-1]}, {kind_of[n]})" if n.endswith(")") else f"{n} ({kind_of[n]})" for n in lines}
+    models = who(set(key_of.values()))
+    several = len(set(models.values())) > 1
+    labels = {n: f"{key_of[n].method} ({models[key_of[n]] + ', ' if several else ''}{kind_of[n]})" for n in lines}
     styles = {labels[n]: style for n, style in _styles({n: key_of[n] for n in lines}).items()}
     dashes = {labels[n]: "--" if kind_of[n] == "parallel" else "-" for n in lines}
     fig, ax = plt.subplots(figsize=(5.2, 4.4), layout="constrained")
