@@ -11,7 +11,7 @@ from matplotlib.colors import to_hex  # noqa: E402
 
 from s1x.analysis import AnalysisInputError, collect  # noqa: E402
 from s1x.analysis.figures import figure1, figure4b  # noqa: E402
-from s1x.analysis.styles import series_styles  # noqa: E402
+from s1x.analysis.styles import _log2_ticks, series_styles  # noqa: E402
 
 from analysis_runs import write_run  # noqa: E402
 
@@ -93,6 +93,9 @@ def test_figure1_compute_axis_is_log_2_with_the_papers_ticks(three_selections):
     labels = {t.get_text() for t in ax.get_xticklabels()}
     assert {"512", "2,048"} <= labels
     plt.close("all")
+    assert _log2_ticks(400, 9000) == [512, 1024, 2048, 4096, 8192]
+    assert _log2_ticks(29, 50) == [32, 48]  # a narrow range (two tiny-world caps) still gets two ticks
+    assert _log2_ticks(33, 47) == [40]  # narrower still: whatever quarter-step falls inside
 
 
 def test_seeds_of_a_cell_make_one_point_per_budget_with_their_range(tmp_path):

@@ -12,6 +12,7 @@ one figure collide.
 from __future__ import annotations
 
 import hashlib
+import math
 
 # matplotlib's tab10, spelled out so the mapping does not depend on the style in use. The first five
 # are the paper's selections'; the others are shared by every other model name, by hash.
@@ -51,12 +52,26 @@ def series_styles(series: dict[str, tuple[str, str]]) -> dict[str, tuple[str, st
     return styles
 
 
+def _log2_ticks(low: float, high: float) -> list[float]:
+    """Powers of two within [low, high]; where fewer than two fall inside (a narrow range), also the
+    points between them (x1.5, then x1.25 and x1.75), so the axis always reads."""
+    first, last = math.floor(math.log2(low)), math.ceil(math.log2(high))
+    for subs in ((1.0,), (1.0, 1.5), (1.0, 1.25, 1.5, 1.75)):
+        ticks = [m * 2**k for k in range(first, last + 1) for m in subs if low <= m * 2**k <= high]
+        if len(ticks) >= 2:
+            return ticks
+    return ticks
+
+
 def log2_compute_axis(ax, label: str) -> None:
-    """A log-2 x axis with plain token counts at powers of two (512, 2048, 8192), as the paper's Figure 1."""
-    from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
+    """A log-2 x axis with plain token counts at powers of two (512, 2048, 8192), as the paper's Figure 1.
+    Call it after drawing: the ticks are chosen within the drawn range."""
+    from matplotlib.ticker import FuncFormatter, NullFormatter
 
     ax.set_xscale("log", base=2)
-    ax.xaxis.set_major_locator(LogLocator(base=2))
+    low, high = ax.get_xlim()
+    ax.set_xticks(_log2_ticks(low, high))
+    ax.set_xlim(low, high)
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}" if v >= 1 else f"{v:g}"))
     ax.xaxis.set_minor_formatter(NullFormatter())
     ax.set_xlabel(label)
