@@ -1,7 +1,5 @@
 """Analysis: statistics against scipy, metrics against hand computation, tables and figures from run dirs."""
 
-import json
-
 import numpy as np
 import pytest
 from scipy import stats

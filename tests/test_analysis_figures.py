@@ -1,19 +1,15 @@
 """Figures on messy hand-built run sets: stable styles, one legend, log-2 axis, seeds, Figure 4b per model."""
 
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.colors import to_hex
 
-matplotlib.use("Agg")
+from s1x.analysis import AnalysisInputError, collect
+from s1x.analysis.figures import figure1, figure4b
+from s1x.analysis.styles import _log2_ticks, series_styles
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.colors import to_hex  # noqa: E402
-
-from s1x.analysis import AnalysisInputError, collect  # noqa: E402
-from s1x.analysis.figures import figure1, figure4b  # noqa: E402
-from s1x.analysis.styles import _log2_ticks, series_styles  # noqa: E402
-
-from analysis_runs import write_run  # noqa: E402
+from analysis_runs import write_run
 
 CAPS = (512, 2048, 8192)
 

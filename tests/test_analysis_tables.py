@@ -107,8 +107,8 @@ def test_seeds_of_a_cell_are_averaged_with_their_spread(tmp_path):
     # The interval resamples the per-question mean over the seeds, as for several samples per question.
     low, high = paired_bootstrap_ci(np.mean(rnd, axis=0), np.mean(s1k, axis=0), 500)
     acc = [100 * r.mean() for r in rnd]
-    assert t.rows[0] == ["1k-random", f"{np.mean(acc):.1f} [{100 * low:.1f}%, {100 * high:.1f}%] "
-                                      f"(2 seeds: {min(acc):.1f} to {max(acc):.1f})"]
+    assert t.rows[0] == ["1k-random", (f"{np.mean(acc):.1f} [{100 * low:.1f}%, {100 * high:.1f}%] "
+                                       f"(2 seeds: {min(acc):.1f} to {max(acc):.1f})")]
     ref = [100 * s.mean() for s in s1k]
     assert t.rows[1] == ["s1k", f"{np.mean(ref):.1f} (2 seeds: {min(ref):.1f} to {max(ref):.1f})"]
     assert any("Seeds of a cell are averaged" in n for n in t.notes)
@@ -163,3 +163,14 @@ def test_table2_lists_evaluate_only_runs_it_leaves_out_and_refuses_an_absent_met
     assert f"not in Table 2 (no sft stage: it evaluated a given model): {tmp_path / 'base'}" in t.notes
     with pytest.raises(AnalysisInputError, match="no fine-tuned run has majority rows.*methods of fine-tuned runs: bf"):
         table2(collect(tmp_path), method="majority")
+
+
+def test_the_multirun_callback_writes_what_it_can_and_logs_the_rest(tmp_path, caplog):
+    # Two selections evaluated with tcc only: Table 2 (bf) cannot be made, Table 3 can.
+    for i, sel in enumerate(["s1k", "1k-random"]):
+        write_run(tmp_path / str(i), sel, {("b", "tcc", 32, 30.0, 40): [1, 0], ("b", "tcc", 64, 50.0, 60): [1, 1]},
+                  seed=0)
+    with caplog.at_level("WARNING", logger="s1x.analysis"):
+        written = write_all(tmp_path, resamples=100)
+    assert [p.name for p in written] == ["table3_b.md", "table3_b.tex", "table3_b.csv"]
+    assert "table2 not written" in caplog.text and "no fine-tuned run has bf rows" in caplog.text

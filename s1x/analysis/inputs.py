@@ -69,7 +69,7 @@ def _check_row(path: Path, i: int, row) -> None:
     _check_optional(path, f"{at}.budget", row["budget"], (int,), "an integer or null")
     acc = row["accuracy"]
     if not _is_number(acc) or not 0 <= acc <= 1:  # NaN fails the comparison too
-        hint = f" (36.7% is written 0.367: divide by 100)" if _is_number(acc) and 1 < acc <= 100 else ""
+        hint = " (36.7% is written 0.367: divide by 100)" if _is_number(acc) and 1 < acc <= 100 else ""
         raise AnalysisInputError(f"{path}: {at}.accuracy must be a fraction in [0, 1], got {acc!r}{hint}")
     for key in ("mean_thinking_tokens", "max_thinking_tokens", "budget_tokens"):
         _check_tokens(path, f"{at}.{key}", row.get(key))

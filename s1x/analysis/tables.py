@@ -11,6 +11,8 @@ every row a table leaves out for a reason is listed in its notes.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from s1x.analysis.cells import (Cell, SeriesKey, budget_order, display_name, group_cells, spread_text, who)
@@ -20,7 +22,7 @@ from s1x.analysis.metrics import RunPoint, auto_compute_unit, control, performan
 from s1x.analysis.render import Table
 from s1x.analysis.stats import paired_bootstrap_cis
 
-__all__ = ["Table", "table2", "table3", "row_point"]
+__all__ = ["Table", "row_point", "table2", "table3"]
 
 
 def _where(col: Collection) -> str:
@@ -81,8 +83,8 @@ def table2(col: Collection, reference: str = "s1k", method: str | None = "bf", n
     benchmarks = sorted({b for per_bench in final.values() for b in per_bench})
     names = who(final)
     several_methods = len({s.method for s in final}) > 1
-    notes = [f"Accuracy at the largest budget of method {method}; in brackets the {confidence:.0%} paired "
-             f"bootstrap CI ({n_resamples:,} resamples over questions) of the difference to {reference}."]
+    notes = [(f"Accuracy at the largest budget of method {method}; in brackets the {confidence:.0%} paired "
+              f"bootstrap CI ({n_resamples:,} resamples over questions) of the difference to {reference}.")]
     flags: set = set()
     rows = []
     order = sorted(final, key=lambda s: (str(s.setting), s.model, str(s.controller), s.method,
@@ -100,8 +102,8 @@ def table2(col: Collection, reference: str = "s1k", method: str | None = "bf", n
         rows.append(cells_row)
     notes = list(dict.fromkeys(notes))  # one "no reference" note per reference, not per row
     if "shared" in flags:
-        notes.append(f"n=K shared: the two runs share only K questions; the accuracy before the interval is on "
-                     f"those K (as the interval), 'all N' is on all of the cell's questions.")
+        notes.append("n=K shared: the two runs share only K questions; the accuracy before the interval is on "
+                     "those K (as the interval), 'all N' is on all of the cell's questions.")
     if "disjoint" in flags:
         notes.append(f"A cell without an interval shares no question id with {reference}.")
     if "seeds" in flags:
@@ -157,7 +159,7 @@ def table3(col: Collection, benchmark: str, compute_unit: float | None = None) -
         per_seed = list(sets[series].values())
         label = f"{series.method} ({names[series]})" if several else series.method
         slopes = [scaling_with_reason(p, unit) for p in per_seed]
-        defined = [v for v, _ in slopes if v == v]
+        defined = [v for v, _ in slopes if not math.isnan(v)]
         reasons += [f"Scaling of {label} is n/a: {why}" for _, why in slopes if why]
         sizes = sorted({len(p) for p in per_seed})
         rows.append([label, _mean_text([control(p) for p in per_seed], ".0f", 100, "%"),
@@ -165,9 +167,9 @@ def table3(col: Collection, benchmark: str, compute_unit: float | None = None) -
                      _mean_text([performance(p) for p in per_seed], ".1f", 100),
                      str(sizes[0]) if len(sizes) == 1 else f"{sizes[0]}-{sizes[-1]}"])
     how = "as given" if compute_unit else "chosen from the computes' range; set it with --compute-unit"
-    notes = [f"Benchmark {display_name(benchmark)}. Scaling is in accuracy points per {unit:,g} thinking tokens "
-             f"(mean per question; unit {how}); Control checks each run's largest per-question thinking against "
-             "its budget."]
+    notes = [(f"Benchmark {display_name(benchmark)}. Scaling is in accuracy points per {unit:,g} thinking tokens "
+              f"(mean per question; unit {how}); Control checks each run's largest per-question thinking against "
+              "its budget.")]
     if any(len(per) > 1 for per in sets.values()):
         notes.append("Each seed is its own set A; a row shows the seeds' mean, in parentheses their range.")
     notes += list(dict.fromkeys(reasons)) + skipped + [f"missing cell {path}: {why}" for path, why in col.missing]
