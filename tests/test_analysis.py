@@ -131,9 +131,9 @@ def test_cli_writes_tables_and_a_figure_whose_points_are_the_results(multirun, c
 
 def test_figure4b_puts_sequential_and_parallel_on_one_axis(tmp_path):
     write_run(tmp_path / "0", "s1k", {("tiny-mixed", "bf", 32, 30.0, 32): [1, 0, 0, 0],
-                                      ("tiny-mixed", "bf", 96, 60.0, 90): [1, 1, 1, 0]})
+                                     ("tiny-mixed", "bf", 96, 60.0, 90): [1, 1, 1, 0]})
     write_run(tmp_path / "1", "s1k", {("tiny-mixed", "majority", 2, 80.0, 50): [1, 1, 0, 0],
-                                      ("tiny-mixed", "majority", 4, 160.0, 50): [1, 1, 0, 1]})
+                                     ("tiny-mixed", "majority", 4, 160.0, 50): [1, 1, 0, 1]})
     from s1x.analysis.figures import figure4b
 
     fig, points = figure4b(collect(tmp_path), tmp_path / "out", "tiny-mixed")
