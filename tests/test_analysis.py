@@ -1,7 +1,5 @@
 """Analysis: statistics against scipy, metrics against hand computation, tables and figures from run dirs."""
 
-import json
-
 import numpy as np
 import pytest
 from scipy import stats
@@ -9,6 +7,8 @@ from scipy import stats
 from s1x.analysis import (RunPoint, collect, control, maj_at_k, paired_bootstrap_ci, paired_bootstrap_cis, pass_at_k,
                           performance, scaling, table2, table3)
 from s1x.analysis.__main__ import main as analysis_main
+
+from analysis_runs import write_run
 
 
 def _scipy_ci(a, b, n_resamples, confidence, seed):
@@ -72,25 +72,7 @@ def test_control_scaling_performance_by_hand():
     slopes = [100 * (b.accuracy - a.accuracy) / ((b.compute - a.compute) / 1000)
               for i, a in enumerate(bf) for b in bf[i + 1:]]
     assert scaling(bf, compute_unit=1000) == pytest.approx(sum(slopes) / 10)
-    assert scaling([RunPoint(5, 0.1, 5), RunPoint(5, 0.9, 5)]) == 0.0  # no distinct compute: no slope
-
-
-def _write_run(d, selection, rows_scores, stages=("select", "sft", "evaluate")):
-    """A run dir as s1x writes it: results.json plus one samples file per row."""
-    d.mkdir(parents=True)
-    (d / ".hydra").mkdir()
-    (d / ".hydra" / "overrides.yaml").write_text(f"- selection={selection}\n")
-    rows = []
-    for (bench, method, budget, mean_t, max_t), scores in rows_scores.items():
-        path = f"eval/{bench}/{method}-{budget}/samples.jsonl"
-        (d / path).parent.mkdir(parents=True, exist_ok=True)
-        (d / path).write_text("".join(json.dumps({"id": f"q{i}", "correct": bool(s)}) + "\n"
-                                      for i, s in enumerate(scores)))
-        rows.append({"benchmark": bench, "method": method, "budget": budget, "n": len(scores),
-                     "accuracy": float(np.mean(scores)), "mean_thinking_tokens": mean_t, "max_thinking_tokens": max_t,
-                     "within_budget_rate": 1.0, "samples": path})
-    (d / "results.json").write_text(json.dumps({"choices": {"selection": selection}, "stages": list(stages),
-                                                "results": rows}))
+    assert np.isnan(scaling([RunPoint(5, 0.1, 5), RunPoint(5, 0.9, 5)]))  # no distinct compute: no slope
 
 
 @pytest.fixture
@@ -99,8 +81,8 @@ def multirun(tmp_path):
     s1k = (rng.random(60) < 0.7).astype(int)
     rnd = (rng.random(60) < 0.5).astype(int)
     low = (rng.random(60) < 0.3).astype(int)
-    _write_run(tmp_path / "0", "s1k", {("tiny-mixed", "bf", 32, 30.0, 32): low, ("tiny-mixed", "bf", 96, 60.0, 90): s1k})
-    _write_run(tmp_path / "1", "1k-random", {("tiny-mixed", "bf", 32, 28.0, 32): low, ("tiny-mixed", "bf", 96, 50.0, 97): rnd})
+    write_run(tmp_path / "0", "s1k", {("tiny-mixed", "bf", 32, 30.0, 32): low, ("tiny-mixed", "bf", 96, 60.0, 90): s1k})
+    write_run(tmp_path / "1", "1k-random", {("tiny-mixed", "bf", 32, 28.0, 32): low, ("tiny-mixed", "bf", 96, 50.0, 97): rnd})
     (tmp_path / "2" / ".hydra").mkdir(parents=True)  # a failed cell: no results.json
     return tmp_path, s1k, rnd, low
 
@@ -148,10 +130,10 @@ def test_cli_writes_tables_and_a_figure_whose_points_are_the_results(multirun, c
 
 
 def test_figure4b_puts_sequential_and_parallel_on_one_axis(tmp_path):
-    _write_run(tmp_path / "0", "s1k", {("tiny-mixed", "bf", 32, 30.0, 32): [1, 0, 0, 0],
-                                      ("tiny-mixed", "bf", 96, 60.0, 90): [1, 1, 1, 0]})
-    _write_run(tmp_path / "1", "s1k", {("tiny-mixed", "majority", 2, 80.0, 50): [1, 1, 0, 0],
-                                      ("tiny-mixed", "majority", 4, 160.0, 50): [1, 1, 0, 1]})
+    write_run(tmp_path / "0", "s1k", {("tiny-mixed", "bf", 32, 30.0, 32): [1, 0, 0, 0],
+                                     ("tiny-mixed", "bf", 96, 60.0, 90): [1, 1, 1, 0]})
+    write_run(tmp_path / "1", "s1k", {("tiny-mixed", "majority", 2, 80.0, 50): [1, 1, 0, 0],
+                                     ("tiny-mixed", "majority", 4, 160.0, 50): [1, 1, 0, 1]})
     from s1x.analysis.figures import figure4b
 
     fig, points = figure4b(collect(tmp_path), tmp_path / "out", "tiny-mixed")
@@ -163,12 +145,13 @@ def test_figure4b_puts_sequential_and_parallel_on_one_axis(tmp_path):
 
 
 def test_table3_never_pools_two_models_and_skips_rows_without_compute(tmp_path):
-    for i, model in enumerate(["/cache/sft/aaaaaaaa11111111", "/cache/sft/bbbbbbbb22222222"]):
-        _write_run(tmp_path / str(i), "s1k", {("b", "bf", 32, 30.0, 32): [1, 0], ("b", "bf", 96, 60.0, 90): [1, 1]})
-        res = json.loads((tmp_path / str(i) / "results.json").read_text())
-        res["model_path"] = model  # same selection, two trainings (e.g. two seeds)
-        (tmp_path / str(i) / "results.json").write_text(json.dumps(res))
-    _write_run(tmp_path / "imported", "x", {("b", "imported", None, None, None): [1, 0]}, stages=("evaluate",))
+    # Two base models fine-tuned on the same selection: two sets A, never one.
+    for i, base in enumerate(["tiny", "qwen2.5-32b-instruct"]):
+        write_run(tmp_path / str(i), "s1k", {("b", "bf", 32, 30.0, 32): [1, 0], ("b", "bf", 96, 60.0, 90): [1, 1]},
+                  choices={"selection": "s1k", "model": base}, model_path=f"/cache/sft/{i}", seed=0)
+    write_run(tmp_path / "imported", "x", {("b", "imported", None, None, None): [1, 0]}, stages=("evaluate",))
     t = table3(collect(tmp_path), "b")
-    assert [r[0] for r in t.rows] == ["bf (s1k@11111111)", "bf (s1k@22222222)"]
+    assert [r[0] for r in t.rows] == ["bf (s1k, qwen2.5-32b-instruct)", "bf (s1k, tiny)"]
     assert all(r[4] == "2" for r in t.rows)
+    # The imported row has no thinking counts: left out, and the note says so.
+    assert any(n.startswith("skipped (no thinking counts") and str(tmp_path / "imported") in n for n in t.notes)

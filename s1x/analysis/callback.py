@@ -39,7 +39,11 @@ class AnalysisCallback(Callback):
 
 
 def write_all(root: Path, resamples: int = 10_000) -> list[Path]:
-    """Every table and figure the runs under ``root`` support, written to ``root/analysis``."""
+    """Every table and figure the runs under ``root`` support, written to ``root/analysis``.
+
+    Each one is made on its own: one that fails (a malformed run dir, a duplicate
+    cell) is logged with its reason and the others are still written.
+    """
     from s1x.analysis.collect import collect
     from s1x.analysis.figures import figure1, figure4b
     from s1x.analysis.tables import table2, table3
@@ -49,18 +53,33 @@ def write_all(root: Path, resamples: int = 10_000) -> list[Path]:
     written: list[Path] = []
     if not col.runs:
         return written
-    if len({r.selection for r in col.runs if "sft" in r.results.get("stages", [])}) > 1:
-        written += table2(col, n_resamples=resamples).write(out, "table2")
-    for bench in sorted({row["benchmark"] for run in col.runs for row in run.rows()}):
-        written += table3(col, bench).write(out, f"table3_{bench}")
-    if any(run.rows(method="bf") for run in col.runs):
-        figure1(col, out)
-        written += [out / "figure1.png", out / "figure1.pdf"]
-    if any(run.rows(method="bf_extend") for run in col.runs):
-        figure1(col, out, "bf_extend", stem="figure4a")
-        written += [out / "figure4a.png", out / "figure4a.pdf"]
+    benchmarks = sorted({row["benchmark"] for run in col.runs for row in run.rows()})
+    jobs = []
+    if len({r.selection for r in col.runs if r.fine_tuned}) > 1:
+        jobs.append(("table2", lambda: table2(col, n_resamples=resamples).write(out, "table2")))
+    for bench in benchmarks:
+        jobs.append((f"table3 --benchmark {bench}", lambda b=bench: table3(col, b).write(out, f"table3_{b}")))
+    for method, stem in (("bf", "figure1"), ("bf_extend", "figure4a")):
+        if any(run.rows(method=method) for run in col.runs):
+            jobs.append((stem, lambda m=method, s=stem: _figure(figure1, col, out, s, m, stem=s)))
     for bench in sorted({row["benchmark"] for run in col.runs for row in run.rows(method="majority")}):
         if any(run.rows(bench, "bf") for run in col.runs):
-            figure4b(col, out, bench)
-            written += [out / f"figure4b_{bench}.png", out / f"figure4b_{bench}.pdf"]
+            jobs.append((f"figure4b --benchmark {bench}",
+                         lambda b=bench: _figure(figure4b, col, out, f"figure4b_{b}", b)))
+    for name, job in jobs:
+        try:
+            written += job()
+        except ValueError as e:  # AnalysisInputError and refused metric inputs: one table lost, not all
+            what, _, options = name.partition(" ")
+            log.warning("analysis of %s: %s not written: %s (rerun: python -m s1x.analysis %s %s %s)", root, what, e,
+                        what, root, options)
     return written
+
+
+def _figure(draw, col, out: Path, files: str, *args, **kwargs) -> list[Path]:
+    """Draw one figure, close it (a sweep may draw many), return the files it wrote (``files``.png/.pdf)."""
+    import matplotlib.pyplot as plt
+
+    fig, _ = draw(col, out, *args, **kwargs)
+    plt.close(fig)
+    return [out / f"{files}.png", out / f"{files}.pdf"]
