@@ -26,6 +26,11 @@ class SettingConfig:
 
     name: str = "tiny"
     description: str = ""
+    # How the public benchmarks (aime, math500, gpqa_diamond) are prompted and their answers read;
+    # their yamls take benchmark.<name>.prompt/extraction from here: s1x | authors (s1x.grading.authors).
+    benchmark_protocol: str = "s1x"
+    # The letter an unparsed multiple-choice answer counts as (the authors': A); null: wrong.
+    unparsed_choice: Optional[str] = None
 
 
 @dataclass
@@ -243,8 +248,10 @@ class MethodConfig:
     max_answer_tokens: int = 32
     temperature: float = 0.0
     top_p: float = 1.0
-    # one_pass (HF logits processor, keeps the KV cache) | rounds (re-send the prefix per round;
-    # the only path on vLLM) | auto (one_pass on hf, rounds on vllm)
+    # one_pass (HF logits processor, keeps the KV cache) | rounds (s1x's exact-budget rounds over any
+    # engine) | auto (one_pass on hf, rounds on vllm) | authors (the authors' lm-eval protocol token
+    # for token: their strings, full-cap rounds, min_tokens=1, "Final Answer:" after a cut; the
+    # paper setting's; s1x.evaluate.methods.authors)
     controller: str = "auto"
     # bf: also answer after each ignore count 0..num_ignore from one generation (prefix sharing).
     answer_each_ignore: bool = False
@@ -252,7 +259,9 @@ class MethodConfig:
     trace_format: str = "plain"
     step_tokens: int = 100  # scc: tokens per step (the SFT data's sft.chunk_tokens)
     classes: list[ClassPrompt] = field(default_factory=list)  # ccc
-    max_tries: int = 8  # rs: samples per question and budget before falling back to a BF cut
+    # rs: waves of samples before falling back to a BF cut; auto: 8 under s1x's controllers, no
+    # limit under authors (theirs); null: no limit; a number caps both.
+    max_tries: Any = "auto"
     samples: int = 8  # majority: samples per question (K)
     vote_ks: Optional[list[int]] = None  # majority: k of maj@k; null: 1, 2, 4, ... up to samples
     vote_subsets: int = 1000  # majority: random k-subsets per question for maj@k
@@ -267,9 +276,14 @@ class BenchmarkConfig:
     path: Optional[str] = None
     hub_config: Optional[str] = None  # the dataset config name on the hub (GPQA: gpqa_diamond)
     split: str = "test"  # the split of a hub dataset or saved dataset dir
-    grader: str = "exact"  # exact | integer | choice | math
+    grader: str = "exact"  # exact | integer | choice | math | judge (an LLM, the `judge` config)
     # Graders run besides `grader`; disagreements are reported per budget (disagreements.jsonl).
     extra_graders: list[str] = field(default_factory=list)
+    # s1x (the last Answer:, its last box) | authors (after <|im_start|>answer, last box, else Answer:)
+    extraction: str = "s1x"
+    # GPQA rows: s1x (stripped, with an instruction to answer with a letter) | authors (their template verbatim)
+    prompt: str = "s1x"
+    unparsed_choice: Optional[str] = None  # choice graders: the letter an answer without one counts as
     size: int = 200
     seed: int = 3
     choice: bool = False
@@ -288,6 +302,17 @@ class EngineConfig:
     gpu_memory_utilization: float = 0.9
     max_model_len: Optional[int] = None
     enable_prefix_caching: bool = True
+
+
+@dataclass
+class JudgeConfig:
+    """The LLM of ``grader=judge`` (and ``extra_graders: [judge]``), through any engine."""
+
+    # hub id or local dir of the judge model; null: no judge (grader=judge is then refused)
+    model: Optional[str] = None
+    engine: EngineConfig = field(default_factory=EngineConfig)  # hf | vllm, as the `engine` group
+    max_new_tokens: int = 32  # the reply holds a Yes/No verdict
+    retries: int = 1  # re-asks (sampled) when a reply has no verdict
 
 
 @dataclass
@@ -344,6 +369,7 @@ class RootConfig:
     distributed: Any = None
     sweeps: Any = None
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
+    judge: JudgeConfig = field(default_factory=JudgeConfig)
 
 
 SCHEMAS = {

@@ -62,7 +62,7 @@ def test_paper_setting_switches_model_pool_sft_benchmarks_and_budgets():
     s = cfg.sft
     assert (s.lr, s.epochs, s.global_batch_size, s.warmup_ratio, s.weight_decay) == (1e-5, 5, 16, 0.05, 1e-4)
     assert (s.adam_beta1, s.adam_beta2, s.bf16, s.block_size, s.lr_scheduler) == (0.9, 0.95, True, 32768, "cosine")
-    assert list(cfg.method.budgets) == [512, 1024, 2048, 4096, 8192]
+    assert list(cfg.method.budgets) == [500, 1000, 2000, 4000, 8000, 16000]  # the authors' BF caps
     # s1K's keep rule and benchmark-like sources are the paper's (PAPER.md 1.2, 1.5).
     assert [(k.source, k.min_trace_tokens) for k in cfg.selection.keep] == [
         ("aime", 0), ("gpqa", 0), ("openaimath", 5600), ("competition_math", 5600)]
