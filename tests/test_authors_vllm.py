@@ -161,3 +161,33 @@ def test_authors_rejection_sampling_keeps_their_slots_and_counts_tries():
         assert run.sample.thinking_tokens <= cap - 1 and not fallback
     assert all(len(w) == 4 for w in engine.waves)  # every wave resends a full batch (copies fill done slots)
     assert [t for _, t, _ in picked] == [1, 2, 2, 3]
+
+
+def test_scc_bf_stop_string_of_two_tokens_is_checked_token_by_token(paper_vllm):
+    """Their SCC + BF stops thinking at ``<|im_start|>0`` (a stop string): ``<|im_start|>1`` goes
+    on, ``<|im_start|>0`` ends it and is removed; the think start is ``<|im_start|>`` alone."""
+    from s1x.evaluate.methods.authors import SCC_BF_THINK_START, SCC_BF_UNTIL
+
+    engine = paper_vllm
+    prompt = IDS(prompt_text(TOK, "sum A1"))
+    plan = LINE + [IM_START] + IDS("1") + LINE + [IM_START] + IDS("0") + LINE * 3
+    start = len(prompt) + 1  # the think start is one token here
+
+    def scc_model(ctx):
+        text = TOK.decode(ctx)
+        if text.endswith("<|im_start|>answer"):
+            return IDS("7")[0]
+        return IM_END if text.endswith("<|im_start|>answer7") else plan[len(ctx) - start]
+
+    FakeLLM.script = staticmethod(scc_model)
+    protocol = AuthorsProtocol(num_ignore=None, think_start=SCC_BF_THINK_START, until_thinking=SCC_BF_UNTIL,
+                               max_answer_tokens=5)
+    (run,) = run_authors(engine, [prompt], AuthorsTokens.build(TOK, protocol), protocol, 50)
+    calls = [c[0] for c in engine.llm.calls]
+    # Up to the first <|im_start|>; one token ("1": go on); on to the next; one token ("0": stop); the answer.
+    assert [c.max_tokens for c in calls] == [50, 1, 40, 1, 5]
+    assert calls[0].stop_token_ids == sorted([IM_START, IM_END])
+    s = run.sample
+    assert s.token_ids[: s.thinking_tokens] == LINE + [IM_START] + IDS("1") + LINE
+    assert TOK.decode(s.token_ids[s.thinking_tokens:]) == "<|im_start|>answer7<|im_end|>"
+    assert run.prompt_ids[-1] == IM_START and s.rounds[0]["requests"] == 4
