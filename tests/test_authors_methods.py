@@ -34,7 +34,7 @@ def _evaluate(tiny, tmp_path, overrides):
 def test_every_method_runs_the_authors_way(tiny, tmp_path):
     cases = {
         "none": ["method=none", "method.max_answer_tokens=160"],
-        "bf": ["method=bf", "method.budgets=[16]", "method.num_ignore=1", "method.max_answer_tokens=16"],
+        "bf": ["method=bf", "method.budgets=[40]", "method.num_ignore=1", "method.max_answer_tokens=16"],
         "tcc": ["method=tcc", "method.budgets=[32]", "method.max_thinking_tokens=120", "method.max_answer_tokens=16"],
         "tcc_bf": ["method=tcc_bf", "method.budgets=[32]", "method.max_answer_tokens=16"],
         "scc": ["method=scc", "method.budgets=[2]", "method.max_thinking_tokens=120", "method.max_answer_tokens=16"],
@@ -47,6 +47,9 @@ def test_every_method_runs_the_authors_way(tiny, tmp_path):
         rows, samples = _evaluate(tiny, tmp_path / name, overrides)
         assert rows and all(r["controller"] == "authors" for r in rows if "controller" in r), name
         records = next(iter(samples.values()))
+        if name == "majority":  # its rows point to the votes; the K samples per question sit beside them
+            records = [json.loads(x) for x in open(tmp_path / name / "majority" / "samples.jsonl")]
+            assert len(records) == 12 and {s["sample_index"] for s in records} == {0, 1}
         for s in records:
             assert s["controller"] == "authors" and s["rounds"][-1]["phase"] in ("answer", "unsplit")
             assert "stats_thinking_tokens" in s and s["thinking_tokens"] >= 0
@@ -91,3 +94,28 @@ def test_bf_extend_under_authors_equals_separate_runs(tiny, tmp_path):
             assert s["response"] == tok.decode(run.sample.token_ids), (i, s["response"])
             assert s["thinking_tokens"] == run.sample.thinking_tokens
     assert any(s["ignores_used"] == 2 for s in samples[rows[2]["samples"]])
+
+
+def test_judge_grader_runs_through_the_cli_with_a_local_model(default_run, cache, tmp_path):
+    """extra_graders=[judge] with judge.model: the judge is built from a local model through the
+    hf engine in the evaluate stage and the disagreement report compares it with the letter grader
+    (letters are no digits, so every answer reaches the LLM; the tiny model gives no verdicts)."""
+    from conftest import run_cli
+
+    ckpt = json.loads((default_run[0] / "checkpoint.json").read_text())["path"]
+    run_dir = tmp_path / "run"
+    r = run_cli(["stages=[evaluate]", f"model={ckpt}", "threads=1", "method=bf", "method.budgets=[96]",
+                 "benchmark=[tiny-choice]", "benchmark.tiny-choice.size=8", "benchmark.tiny-choice.extra_graders=[judge]",
+                 f"judge.model={ckpt}", "judge.max_new_tokens=4"], cache, run_dir)
+    assert r.returncode == 0, r.stderr[-3000:]
+    (row,) = json.loads((run_dir / "results.json").read_text())["results"]
+    samples = [json.loads(x) for x in open(run_dir / row["samples"])]
+    assert all(set(s["grades"]) == {"choice", "judge"} and not s["grades"]["judge"] for s in samples)
+    differ = [s["id"] for s in samples if len(set(s["grades"].values())) > 1]
+    assert differ == [s["id"] for s in samples if s["correct"]] and differ  # right letters the judge did not confirm
+    report = [json.loads(x) for x in open(run_dir / row["samples"].replace("samples.jsonl", "disagreements.jsonl"))]
+    assert [d["id"] for d in report] == differ and row["grader_disagreements"] == len(differ)
+    # Without a judge model the same command stops before any work, naming the key.
+    r = run_cli(["stages=[evaluate]", f"model={ckpt}", "benchmark=[tiny-mixed]",
+                 "benchmark.tiny-mixed.extra_graders=[judge]"], cache, tmp_path / "run2")
+    assert r.returncode == 2 and "judge.model" in r.stderr
