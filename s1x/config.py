@@ -26,8 +26,7 @@ class SettingConfig:
 
     name: str = "tiny"
     description: str = ""
-    # How the public benchmarks (aime, math500, gpqa_diamond) are prompted and their answers read;
-    # their yamls take benchmark.<name>.prompt/extraction from here: s1x | authors (s1x.grading.authors).
+    # s1x | authors: the public benchmarks' yamls take their prompt and extraction from here
     benchmark_protocol: str = "s1x"
     # The letter an unparsed multiple-choice answer counts as (the authors': A); null: wrong.
     unparsed_choice: Optional[str] = None
@@ -248,10 +247,8 @@ class MethodConfig:
     max_answer_tokens: int = 32
     temperature: float = 0.0
     top_p: float = 1.0
-    # one_pass (HF logits processor, keeps the KV cache) | rounds (s1x's exact-budget rounds over any
-    # engine) | auto (one_pass on hf, rounds on vllm) | authors (the authors' lm-eval protocol token
-    # for token: their strings, full-cap rounds, min_tokens=1, "Final Answer:" after a cut; the
-    # paper setting's; s1x.evaluate.methods.authors)
+    # one_pass (HF logits processor, KV cache kept) | rounds (s1x's exact-budget rounds, any engine) |
+    # auto (one_pass on hf, rounds on vllm) | authors (their lm-eval loop token for token; paper's)
     controller: str = "auto"
     # bf: also answer after each ignore count 0..num_ignore from one generation (prefix sharing).
     answer_each_ignore: bool = False
@@ -259,8 +256,7 @@ class MethodConfig:
     trace_format: str = "plain"
     step_tokens: int = 100  # scc: tokens per step (the SFT data's sft.chunk_tokens)
     classes: list[ClassPrompt] = field(default_factory=list)  # ccc
-    # rs: waves of samples before falling back to a BF cut; auto: 8 under s1x's controllers, no
-    # limit under authors (theirs); null: no limit; a number caps both.
+    # rs: waves before a BF cut; auto: 8 under s1x's controllers, none under authors; null: none
     max_tries: Any = "auto"
     samples: int = 8  # majority: samples per question (K)
     vote_ks: Optional[list[int]] = None  # majority: k of maj@k; null: 1, 2, 4, ... up to samples
@@ -308,8 +304,7 @@ class EngineConfig:
 class JudgeConfig:
     """The LLM of ``grader=judge`` (and ``extra_graders: [judge]``), through any engine."""
 
-    # hub id or local dir of the judge model; null: no judge (grader=judge is then refused)
-    model: Optional[str] = None
+    model: Optional[str] = None  # hub id or local dir; null: no judge (grader=judge is refused)
     engine: EngineConfig = field(default_factory=EngineConfig)  # hf | vllm, as the `engine` group
     max_new_tokens: int = 32  # the reply holds a Yes/No verdict
     retries: int = 1  # re-asks (sampled) when a reply has no verdict

@@ -161,6 +161,13 @@ def test_authors_rejection_sampling_keeps_their_slots_and_counts_tries():
         assert run.sample.thinking_tokens <= cap - 1 and not fallback
     assert all(len(w) == 4 for w in engine.waves)  # every wave resends a full batch (copies fill done slots)
     assert [t for _, t, _ in picked] == [1, 2, 2, 3]
+    # s1x's cap on waves (method.max_tries=2): q3 never fits in time and gets their budget forcing at the cap.
+    engine = _Scripted({200 + q: v for q, v in lengths.items()})
+    picked = run_authors_rs(engine, prompts, AuthorsTokens.build(TOK, protocol), protocol, cap, max_tries=2)
+    assert [(t, fb) for _, t, fb in picked] == [(1, False), (2, False), (2, False), (2, True)]
+    forced = picked[3][0].sample
+    assert forced.forced_end and forced.thinking_tokens == cap
+    assert TOK.decode(forced.token_ids[cap:]).startswith("\n<|im_start|>answer\nFinal Answer:")
 
 
 def test_scc_bf_stop_string_of_two_tokens_is_checked_token_by_token(paper_vllm):
