@@ -71,7 +71,7 @@ def smol(smollm2):
 
 def test_authors_loop_on_smollm2_is_the_reference_token_for_token(smol):
     engine, tok, prompts = smol
-    seen = _compare(engine, tok, prompts, [(24, 0), (48, 0), (24, 1), (24, 2), (48, 2)], 12)
+    seen = _compare(engine, tok, prompts, [(24, 0), (48, 0), (24, 1), (24, 2)], 12)
     finishes = {(n, f) for n, f, _, _ in seen}
     assert {(0, "length"), (0, "stop"), (1, "stop"), (2, "stop")} <= finishes, finishes
     assert any(used == 2 for _, _, used, _ in seen) and any(at_cap for *_, at_cap in seen)
