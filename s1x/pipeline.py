@@ -20,7 +20,8 @@ from omegaconf import OmegaConf
 
 from s1x.cache import StageCache, StageRunner, stable_hash
 from s1x.evaluate.report import format_results_table
-from s1x.models import load_tokenizer, model_identity
+from s1x.model_source import resolve_model
+from s1x.models import load_tokenizer
 from s1x.records import write_json
 from s1x.selection.funnel import format_funnel
 from s1x.validation import validate
@@ -55,11 +56,11 @@ def _versions() -> dict:
             "transformers": transformers.__version__, "vllm": vllm_version}
 
 
-def _tokenizer(model_cfg):
+def _tokenizer(resolved):
     """A loader of the base model's tokenizer and its identity for cache keys. A hub tokenizer
     loads on first use only: a selection whose pool gives its trace lengths, or a run served
     from the cache, never needs it (and may run where the hub is out of reach)."""
-    if model_cfg.name_or_path is None:
+    if resolved is None:
         from s1x.world.stage import tiny_tokenizer
 
         tok, tok_id = tiny_tokenizer()
@@ -68,10 +69,10 @@ def _tokenizer(model_cfg):
 
     def load():
         if not loaded:
-            loaded.append(load_tokenizer(model_cfg.name_or_path))
+            loaded.append(load_tokenizer(resolved.path))
         return loaded[0]
 
-    return load, model_identity(model_cfg.name_or_path)
+    return load, resolved.identity
 
 
 def run(cfg, out_dir: str | Path) -> dict:
@@ -86,15 +87,18 @@ def run(cfg, out_dir: str | Path) -> dict:
     (out_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
     runner = StageRunner(StageCache(cfg.paths.cache_dir))
     stages = list(cfg.stages)
-    tokenizer, tok_id = _tokenizer(cfg.model)
+    resolved = resolve_model(cfg.model, cfg.paths.cache_dir)  # a hub id, a local dir, or a converted GGUF
+    if resolved is not None and resolved.note:
+        print(f"s1x: model {cfg.model.name}: {resolved.note}")
+    tokenizer, tok_id = _tokenizer(resolved)
     record: dict = {}
     base: tuple[str, str] | None = None  # (path, cache key) of the base model, built once when first needed
 
     def base_model() -> tuple[str, str]:
         nonlocal base
         if base is None:
-            if cfg.model.name_or_path is not None:
-                base = cfg.model.name_or_path, model_identity(cfg.model.name_or_path)
+            if resolved is not None:
+                base = resolved.path, resolved.identity
             else:
                 from s1x.world.stage import pretrained_base
 
