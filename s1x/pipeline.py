@@ -57,25 +57,25 @@ def _versions() -> dict:
             "transformers": transformers.__version__, "vllm": vllm_version}
 
 
-def _tokenizer(model_cfg, memo):
+def _tokenizer(resolved):
     """A loader of the base model's tokenizer and its identity for cache keys. A hub tokenizer
     loads on first use only: a selection whose pool gives its trace lengths, or a run served
     from the cache, never needs it (and may run where the hub is out of reach)."""
-    if model_cfg.name_or_path is None:
+    if resolved is None:
         from s1x.world.stage import tiny_tokenizer
 
         tok, tok_id = tiny_tokenizer()
         return (lambda: tok), tok_id
-    from s1x.models import load_tokenizer, model_identity
+    from s1x.models import load_tokenizer
 
     loaded: list = []
 
     def load():
         if not loaded:
-            loaded.append(load_tokenizer(model_cfg.name_or_path))
+            loaded.append(load_tokenizer(resolved.path))
         return loaded[0]
 
-    return load, model_identity(model_cfg.name_or_path, memo)
+    return load, resolved.identity
 
 
 def _set_aside_previous_results(out_dir: Path) -> None:
@@ -108,17 +108,20 @@ def run(cfg, out_dir: str | Path) -> dict:
         torch.set_num_threads(cfg.threads)
     (out_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
     runner = StageRunner(StageCache(cfg.paths.cache_dir, cfg.cache.verify, cfg.cache.on_corrupt))
-    tokenizer, tok_id = _tokenizer(cfg.model, runner.cache.memo)
+    from s1x.model_source import resolve_model  # imports torch: after every check that can fail fast
+
+    resolved = resolve_model(cfg.model, cfg.paths.cache_dir)  # a hub id, a local dir, or a converted GGUF
+    if resolved is not None and resolved.note:
+        print(f"s1x: model {cfg.model.name}: {resolved.note}")
+    tokenizer, tok_id = _tokenizer(resolved)
     record: dict = {}
     base: tuple[str, str] | None = None  # (path, content identity) of the base model, built once when first needed
 
     def base_model() -> tuple[str, str]:
         nonlocal base
         if base is None:
-            if cfg.model.name_or_path is not None:
-                from s1x.models import model_identity
-
-                base = cfg.model.name_or_path, model_identity(cfg.model.name_or_path, runner.cache.memo)
+            if resolved is not None:
+                base = resolved.path, resolved.identity
             else:
                 from s1x.world.stage import pretrained_base
 

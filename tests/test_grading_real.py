@@ -67,13 +67,19 @@ def test_gpqa_rows_become_shuffled_four_option_questions_with_a_recorded_order(m
     golds = [q.gold for q in qs]
     assert set(golds) == set("ABCD")  # the right answer moves between questions
     for q, r in zip(qs, rows):
-        assert q.id == r["Record ID"] and q.question.endswith(GPQA_INSTRUCTION)
+        # The paper's prompt is the authors' template verbatim: no instruction added.
+        options = "\n".join(f"{'ABCD'[pos]}) " + [r["Correct Answer"], *(r[f"Incorrect Answer {k}"] for k in (1, 2, 3))][i]
+                            for pos, i in enumerate(q.meta["choice_order"]))
+        assert q.id == r["Record ID"] and q.question == f"{r['Question']}\n\n{options}"
         assert f"{q.gold}) {r['Correct Answer']}" in q.question
         assert sorted(q.meta["choice_order"]) == [0, 1, 2, 3] and "shuffle_seed" in q.meta
         assert grade(f"Answer: {q.gold}", q.gold, "choice").correct
     # Another seed, another order.
     cfg.seed = 1
     assert [q.gold for q in load_benchmark(cfg)] != golds
+    # s1x's own prompt (the tiny/default setting) asks for a letter.
+    tiny = load_benchmark(compose_config(["benchmark=[gpqa_diamond]"]).benchmark.gpqa_diamond)
+    assert all(q.question.endswith(GPQA_INSTRUCTION) for q in tiny) and [q.gold for q in tiny] == golds
 
 
 def test_gated_dataset_error_says_what_to_do(monkeypatch):

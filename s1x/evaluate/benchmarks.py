@@ -17,22 +17,27 @@ from s1x.world import tasks
 GPQA_INSTRUCTION = "Answer with the letter of the correct option."
 
 
-def gpqa_question(row: dict, qid: str, seed: int) -> tuple[str, str, dict]:
+def gpqa_question(row: dict, qid: str, seed: int, prompt: str = "s1x") -> tuple[str, str, dict]:
     """A GPQA row as a four-option question: (text, gold letter, meta with the order used).
 
     The correct answer and the three incorrect ones are shuffled with a seed
     derived from the question id and ``seed``, so the order is the same on
     every run and machine, differs between questions, and is recorded.
+    ``prompt=s1x``: question and options stripped, then an instruction to answer
+    with a letter; ``authors``: their template ``{Question}\n\nA) ...\nD) ...`` verbatim.
     """
     import numpy as np
 
-    options = [str(row["Correct Answer"]).strip()] + [str(row[f"Incorrect Answer {k}"]).strip() for k in (1, 2, 3)]
+    keep = (lambda x: str(x)) if prompt == "authors" else (lambda x: str(x).strip())
+    options = [keep(row["Correct Answer"])] + [keep(row[f"Incorrect Answer {k}"]) for k in (1, 2, 3)]
     shuffle_seed = int(tasks.question_id(f"{seed}:{qid}"), 16) % (2**32)
     order = [int(i) for i in np.random.default_rng(shuffle_seed).permutation(4)]
     labels = "ABCD"
     lines = [f"{labels[pos]}) {options[i]}" for pos, i in enumerate(order)]
     gold = labels[order.index(0)]
-    text = f"{str(row['Question']).strip()}\n\n" + "\n".join(lines) + f"\n\n{GPQA_INSTRUCTION}"
+    text = f"{keep(row['Question'])}\n\n" + "\n".join(lines)
+    if prompt != "authors":
+        text += f"\n\n{GPQA_INSTRUCTION}"
     return text, gold, {"choice_order": order, "shuffle_seed": shuffle_seed}
 
 
@@ -41,7 +46,7 @@ def _text(value) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _public_benchmark(rows: list[dict], name: str, grader: str, seed: int = 0,
+def _public_benchmark(rows: list[dict], name: str, grader: str, seed: int = 0, prompt: str = "s1x",
                       source: str = "") -> list[BenchmarkQuestion]:
     """Map MATH500/AIME (problem, answer) or GPQA (Question, Correct/Incorrect Answer 1-3) rows.
 
@@ -60,7 +65,7 @@ def _public_benchmark(rows: list[dict], name: str, grader: str, seed: int = 0,
                                    "Incorrect Answer 3") if not _text(r.get(k))]
             if missing:
                 raise InputError(f"{where}: row {i} (id {qid}) has no {missing[0]!r}; fix or drop the row")
-            q, gold, meta = gpqa_question(r, qid, seed)
+            q, gold, meta = gpqa_question(r, qid, seed, prompt)
         else:
             raise InputError(f"{where}: row {i} has neither 'problem' nor 'Question' (columns {sorted(r)[:8]}); "
                              "s1x reads MATH500/AIME (problem, answer) or GPQA (Question, Correct Answer, ...) rows")
@@ -84,6 +89,6 @@ def load_benchmark(cfg) -> list[BenchmarkQuestion]:
         ]
     if cfg.kind in ("hub", "file"):
         rows = rows_from(cfg.path, split=cfg.split, config=cfg.hub_config)
-        qs = _public_benchmark(rows, cfg.name, cfg.grader, cfg.seed, cfg.path)
+        qs = _public_benchmark(rows, cfg.name, cfg.grader, cfg.seed, cfg.prompt, cfg.path)
         return qs[: cfg.size] if cfg.size else qs
     raise InputError(f"benchmark.{cfg.name}.kind={cfg.kind!r} is not one of: tiny, hub, file")

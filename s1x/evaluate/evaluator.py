@@ -4,8 +4,9 @@ One call covers every cell of the method (:mod:`s1x.evaluate.methods.plan`: a bu
 ccc class, an ignore count, a k of maj@k). Each cell writes its own
 ``samples.jsonl`` (one record per question, with the exact token accounting and
 the generation rounds) and yields one results row. Generation goes through
-budget forcing with either controller: ``one_pass`` (HF logits processor) or
-``rounds`` (any engine; the only one on vLLM).
+budget forcing with a controller: ``one_pass`` (HF logits processor), s1x's
+exact-budget ``rounds`` (any engine), or ``authors`` (the authors' protocol token
+for token, :mod:`s1x.evaluate.authors_eval`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from s1x.evaluate.generation import (answers_at_each_ignore, choose_controller, 
                                      question_prompts, thinking_room)
 from s1x.evaluate.methods.budget_forcing import ForcingTokens
 from s1x.evaluate.methods.plan import Cell, plan_cells
-from s1x.evaluate.samples import cross_grade, grade_samples, summarize
+from s1x.evaluate.samples import Grading, cross_grade, grade_samples, summarize
 from s1x.evaluate.sampling import majority_rows, run_rejection_sampling
 from s1x.formatting import THINK_END
 from s1x.records import BenchmarkQuestion, write_json, write_jsonl
@@ -34,12 +35,12 @@ def _cell_dir_done(out_dir: Path, label: str) -> dict | None:
 
 
 def _finish_cell(out_dir: Path, label: str, samples: list[dict], benchmark: str, method, cell: Cell, controller: str,
-                 extra: dict, extra_graders: list[str]) -> dict:
+                 extra: dict, extra_graders: list[str], grading: Grading) -> dict:
     """Write a cell's samples (and disagreement report) and its results row; ``row.json`` last, so a
     rerun of a killed evaluation skips exactly the cells that are complete."""
     rel = Path(label) / "samples.jsonl"
     (out_dir / rel.parent).mkdir(parents=True, exist_ok=True)
-    disagreements = cross_grade(samples, list(extra_graders))
+    disagreements = cross_grade(samples, list(extra_graders), grading)
     write_jsonl(out_dir / rel, samples)
     row = {**summarize(samples, benchmark, method, cell, str(rel)), **extra, "controller": controller}
     if extra_graders:
@@ -49,59 +50,89 @@ def _finish_cell(out_dir: Path, label: str, samples: list[dict], benchmark: str,
     return row
 
 
-def evaluate_benchmark(engine, tokenizer, questions: list[BenchmarkQuestion], benchmark: str, method, seed: int,
-                       out_dir: Path, extra_graders: list[str] = (), on_context_overflow: str = "skip") -> list[dict]:
-    """Evaluate ``method`` on one benchmark, one results row per cell; write samples under ``out_dir``.
-
-    Questions that cannot fit the model's context with the cell's thinking cap and answer
-    room are left out and listed in ``context_skipped.jsonl`` (``on_context_overflow=skip``;
-    the rows count them in ``n_skipped_context``) or refused before any generation (``fail``).
-    With ``extra_graders``, every sample is also graded by those graders and each
-    cell's dir gets ``disagreements.jsonl`` (questions the graders judge differently).
-    Cells already finished in ``out_dir`` (a resumed, killed evaluation) are not generated again.
-    Returns results rows whose ``samples`` path is relative to ``out_dir``.
-    """
-    tokens = ForcingTokens.from_tokenizer(tokenizer, THINK_END, method.answer_prefix, method.ignore_str)
-    controller = choose_controller(method, engine)
-    cells = plan_cells(method)
+def _fitting(engine, tokenizer, questions, benchmark, method, cells, tokens, on_overflow: str, out_dir: Path):
+    """The questions that fit the context with every cell's cap and answer room; the others are
+    listed in ``context_skipped.jsonl`` (or refused, ``on_overflow=fail``, before generating)."""
     keep, skipped = fit_context(engine, tokenizer, questions, method, cells, tokens)
     if skipped:
         worst = max(skipped, key=lambda r: r["tokens_needed"])
         what = (f"{len(skipped)} of {len(questions)} questions of {benchmark} need more than the model's "
                 f"{worst['context']}-token context (up to {worst['tokens_needed']}: prompt + thinking cap + answer)")
-        if on_context_overflow == "fail" or not keep:
+        if on_overflow == "fail" or not keep:
             raise ConfigError(f"{what}; lower method.budgets / method.max_thinking_tokens / method.max_answer_tokens"
                               + (", or set engine.on_context_overflow=skip" if keep else ""))
         log.warning("s1x: %s; skipped (listed in context_skipped.jsonl)", what)
         write_jsonl(out_dir / "context_skipped.jsonl", skipped)
-        questions = [questions[i] for i in keep]
-    common = {"n_skipped_context": len(skipped)}
-    rows = []
-    if method.kind == "rs":
+    return [questions[i] for i in keep], {"n_skipped_context": len(skipped)}
+
+
+def evaluate_benchmark(engine, tokenizer, questions: list[BenchmarkQuestion], benchmark: str, method, seed: int,
+                       out_dir: Path, extra_graders: list[str] = (), grading: Grading = Grading(),
+                       on_context_overflow: str = "skip") -> list[dict]:
+    """Evaluate ``method`` on one benchmark, one results row per cell; write samples under ``out_dir``.
+
+    Under s1x's controllers, questions that cannot fit the model's context with the cell's
+    thinking cap and answer room are left out and listed in ``context_skipped.jsonl``
+    (``on_context_overflow=skip``; the rows count them in ``n_skipped_context``) or refused
+    before any generation (``fail``); the authors' protocol keeps its own room rule (their
+    ``auto`` formula, the engine's context). With ``extra_graders``, every sample is also
+    graded by those graders and each cell's dir gets ``disagreements.jsonl`` (questions the
+    graders judge differently). ``grading`` says how answers are extracted and compared (and
+    holds the LLM judge). Budget-forcing cells already finished in ``out_dir`` (a resumed,
+    killed evaluation) are not generated again. Returns results rows whose ``samples`` path
+    is relative to ``out_dir``.
+    """
+    tokens = ForcingTokens.from_tokenizer(tokenizer, THINK_END, method.answer_prefix, method.ignore_str)
+    controller = choose_controller(method, engine)
+    cells = plan_cells(method)
+    common: dict = {}
+    if controller != "authors":
+        questions, common = _fitting(engine, tokenizer, questions, benchmark, method, cells, tokens,
+                                     on_context_overflow, out_dir)
+    by_label: dict[str, list[dict]] = {}
+    rows_extra: dict[str, dict] = {}
+    if controller == "authors":
+        from s1x.evaluate.authors_eval import authors_cells
+
+        by_label, rows_extra = authors_cells(engine, tokenizer, questions, method, cells, seed, grading)
+        if method.kind == "majority":
+            return _majority(by_label[cells[0].label], questions, method, cells[0], benchmark, out_dir, seed)
+    elif method.kind == "rs":
         prompts_text, prompts = question_prompts(tokenizer, questions, None)
         room = thinking_room(method, engine, prompts, tokens)
         by_label = run_rejection_sampling(engine, tokenizer, questions, prompts_text, prompts, tokens, method, cells,
-                                          room, controller, seed)
+                                          room, controller, seed, grading)
         for c in cells:
             picks = by_label[c.label]
-            extra = {"mean_tries": sum(p["tries"] for p in picks) / len(picks),
-                     "fallback_rate": sum(p["rs_fallback"] for p in picks) / len(picks), **common}
-            rows.append(_finish_cell(out_dir, c.label, picks, benchmark, method, c, controller, extra, extra_graders))
-        return rows
-    if method.kind == "majority":
+            rows_extra[c.label] = {"mean_tries": sum(p["tries"] for p in picks) / len(picks),
+                                   "fallback_rate": sum(p["rs_fallback"] for p in picks) / len(picks)}
+    elif method.kind == "majority":
         prompts_text, prompts = question_prompts(tokenizer, questions, None)
         room = thinking_room(method, engine, prompts, tokens)
         reps = [i for i in range(len(questions)) for _ in range(method.samples)]
         outs = generate_forced(engine, [prompts[i] for i in reps], tokens, room, method, controller, seed=seed,
                                num_ignore=0, desc=f"majority x{method.samples}")
         records = grade_samples(tokenizer, [questions[i] for i in reps], [prompts_text[i] for i in reps], outs, method,
-                                cells[0], controller, [{"sample_index": j % method.samples} for j in range(len(reps))])
-        rel = Path(method.name) / "samples.jsonl"
-        (out_dir / rel.parent).mkdir(parents=True, exist_ok=True)
-        write_jsonl(out_dir / rel, records)
-        return [{**r, **common} for r in majority_rows(records, questions, method, cells[0], benchmark, out_dir, seed)]
+                                cells[0], controller, [{"sample_index": j % method.samples} for j in range(len(reps))],
+                                grading)
+        return [{**r, **common} for r in _majority(records, questions, method, cells[0], benchmark, out_dir, seed)]
+    else:
+        return _forced_cells(engine, tokenizer, questions, benchmark, method, cells, tokens, controller, seed, out_dir,
+                             extra_graders, grading, common)
+    cells_by_label = {c.label: c for c in cells}
+    return [_finish_cell(out_dir, label, samples, benchmark, method,
+                         cells_by_label.get(label) or cells_by_label[label.rsplit("-x", 1)[0]], controller,
+                         {**rows_extra.get(label, {}), **common}, extra_graders, grading)
+            for label, samples in by_label.items()]
+
+
+def _forced_cells(engine, tokenizer, questions, benchmark, method, cells, tokens, controller, seed, out_dir,
+                  extra_graders, grading, common) -> list[dict]:
+    """Budget forcing with a prompt statement per cell (none, bf, bf_extend, tcc, scc, ccc), cell by
+    cell, each written as soon as it is graded (a resumed evaluation starts after the last one)."""
+    rows = []
     for c in cells:
-        labels = ([f"{c.label}-x{i}" for i in range(method.num_ignore + 1)] if method.answer_each_ignore else [c.label])
+        labels = [f"{c.label}-x{i}" for i in range(method.num_ignore + 1)] if method.answer_each_ignore else [c.label]
         done = [_cell_dir_done(out_dir, label) for label in labels]
         if all(done):
             log.info("[evaluate] %s: %s finished by an interrupted run; not generated again", benchmark, c.label)
@@ -115,12 +146,21 @@ def evaluate_benchmark(engine, tokenizer, questions: list[BenchmarkQuestion], be
                                                               method.max_answer_tokens, seed)):
                 cell_i = Cell(labels[i], c.budget, c.budget_tokens, c.statement, c.cap, c.variant)
                 samples = grade_samples(tokenizer, questions, prompts_text, shared, method, cell_i, controller,
-                                        [{"num_ignore": i}] * len(questions))
+                                        [{"num_ignore": i}] * len(questions), grading)
                 extra = {"num_ignore": i, "variant": f"{method.ignore_str or 'empty'} x{i}", **common}
                 rows.append(_finish_cell(out_dir, labels[i], samples, benchmark, method, c, controller, extra,
-                                         extra_graders))
+                                         extra_graders, grading))
         else:
-            samples = grade_samples(tokenizer, questions, prompts_text, outs, method, c, controller)
-            extra = {"num_ignore": method.num_ignore, **common} if method.kind == "bf" else common
-            rows.append(_finish_cell(out_dir, c.label, samples, benchmark, method, c, controller, extra, extra_graders))
+            samples = grade_samples(tokenizer, questions, prompts_text, outs, method, c, controller, grading=grading)
+            extra = {"num_ignore": method.num_ignore, **common} if method.kind == "bf" else dict(common)
+            rows.append(_finish_cell(out_dir, c.label, samples, benchmark, method, c, controller, extra,
+                                     extra_graders, grading))
     return rows
+
+
+def _majority(records: list[dict], questions, method, cell: Cell, benchmark: str, out_dir: Path, seed: int) -> list[dict]:
+    """Write majority vote's K samples per question and return its maj@k rows."""
+    rel = Path(method.name) / "samples.jsonl"
+    (out_dir / rel.parent).mkdir(parents=True, exist_ok=True)
+    write_jsonl(out_dir / rel, records)
+    return majority_rows(records, questions, method, cell, benchmark, out_dir, seed)

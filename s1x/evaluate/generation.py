@@ -1,8 +1,9 @@
 """Budget-forced generation for the evaluate stage: prompts, controller choice, the thinking room,
 and prefix-shared answers after each ignore (Figure 4a).
 
-Generation goes through :mod:`s1x.evaluate.methods` with either controller:
-``one_pass`` (HF logits processor) or ``rounds`` (any engine; the only one on vLLM).
+Generation goes through :mod:`s1x.evaluate.methods` with either of s1x's controllers:
+``one_pass`` (HF logits processor) or s1x's exact-budget ``rounds`` (any engine). The
+authors' protocol (``controller=authors``) has its own driver, :mod:`s1x.evaluate.authors_eval`.
 """
 
 from __future__ import annotations

@@ -4,12 +4,52 @@ record per question and one ``results.json`` row per cell (the contracts outside
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import Callable
+
 from s1x.evaluate.methods.budget_forcing import KIND_ANSWER, KIND_DELIM, ForcedSample
 from s1x.evaluate.methods.plan import Cell
-from s1x.grading import grade_many
+from s1x.grading import Grade, grade_many
+from s1x.grading.judge import judge_grade_many
 from s1x.records import BenchmarkQuestion
 
 GRADE_TIMEOUT_S = 5.0
+JUDGE = "judge"  # the grader name that asks an LLM (s1x.grading.judge) instead of a rule
+
+
+@dataclass(frozen=True)
+class Grading:
+    """How one benchmark's answers are read and compared (``benchmark.<name>``'s grading keys)."""
+
+    extraction: str = "s1x"  # s1x | authors (s1x.grading.authors)
+    unparsed_choice: str | None = None  # the letter a choice answer without one counts as (authors: A)
+    judge: Callable | None = None  # complete(prompts, temperature, seed) for grader=judge
+    judge_retries: int = 1
+
+
+def grade_texts(answers: list[str], questions: list[str], golds: list[str], kinds: list[str] | str,
+                grading: Grading) -> list[Grade]:
+    """Grade each answer text with its grader: the rule-based ones in killable workers, ``judge``
+    through the LLM judge (the authors' rule: digit strings as integers, else the LLM)."""
+    kinds = [kinds] * len(answers) if isinstance(kinds, str) else list(kinds)
+    out: list[Grade | None] = [None] * len(answers)
+    ruled = [i for i, k in enumerate(kinds) if k != JUDGE]
+    judged = [i for i, k in enumerate(kinds) if k == JUDGE]
+    if ruled:
+        grades = grade_many([answers[i] for i in ruled], [golds[i] for i in ruled], [kinds[i] for i in ruled],
+                            timeout_s=GRADE_TIMEOUT_S, extraction=grading.extraction,
+                            unparsed_choice=grading.unparsed_choice)
+        for i, g in zip(ruled, grades):
+            out[i] = g
+    if judged:
+        if grading.judge is None:
+            raise ValueError("grader=judge needs a judge model: set judge.model (and judge.engine)")
+        verdicts = judge_grade_many([questions[i] for i in judged], [answers[i] for i in judged],
+                                    [golds[i] for i in judged], grading.judge, retries=grading.judge_retries,
+                                    extraction=grading.extraction, digits_first=True)
+        for i, v in zip(judged, verdicts):
+            out[i] = Grade(v.correct, v.extracted)
+    return out  # type: ignore[return-value]
 
 
 def _segments(tokenizer, token_ids: list[int], kinds: list[str]) -> list[dict]:
@@ -58,12 +98,16 @@ def _record(tokenizer, q: BenchmarkQuestion, prompt: str, s: ForcedSample, metho
 
 
 def grade_samples(tokenizer, questions: list[BenchmarkQuestion], prompts_text: list[str], samples: list[ForcedSample],
-                  method, cell: Cell, controller: str, extras: list[dict] | None = None) -> list[dict]:
-    """Grade what follows thinking in each sample and build the sample records."""
+                  method, cell: Cell, controller: str, extras: list[dict] | None = None, grading: Grading = Grading(),
+                  answers: list[str] | None = None) -> list[dict]:
+    """Grade what follows thinking in each sample (or the given ``answers`` texts) and build the
+    sample records."""
     kinds_answer = (KIND_DELIM, KIND_ANSWER)
     # Grade only what follows thinking, so an "Answer:" written while thinking never counts.
-    answers = [tokenizer.decode([t for t, k in zip(s.token_ids, s.kinds) if k in kinds_answer]) for s in samples]
-    grades = grade_many(answers, [q.gold for q in questions], [q.grader for q in questions], timeout_s=GRADE_TIMEOUT_S)
+    if answers is None:
+        answers = [tokenizer.decode([t for t, k in zip(s.token_ids, s.kinds) if k in kinds_answer]) for s in samples]
+    grades = grade_texts(answers, [q.question for q in questions], [q.gold for q in questions],
+                         [q.grader for q in questions], grading)
     return [_record(tokenizer, q, p, s, method, cell, g, a, controller, (extras[i] if extras else None))
             for i, (q, p, s, g, a) in enumerate(zip(questions, prompts_text, samples, grades, answers))]
 
@@ -94,13 +138,14 @@ def summarize(samples: list[dict], benchmark: str, method, cell: Cell, samples_p
     return row
 
 
-def cross_grade(samples: list[dict], extra_graders: list[str]) -> list[dict]:
-    """Grade every sample again with each of ``extra_graders``; record all verdicts under
-    ``grades`` and return the samples on which the graders disagree (the disagreement report)."""
+def cross_grade(samples: list[dict], extra_graders: list[str], grading: Grading = Grading()) -> list[dict]:
+    """Grade every sample again with each of ``extra_graders`` (``judge`` included); record all
+    verdicts under ``grades`` and return the samples on which the graders disagree (the
+    disagreement report)."""
     if not extra_graders:
         return []
     answers = [s["answer_text"] for s in samples]
-    verdicts = {k: grade_many(answers, [s["gold"] for s in samples], k, timeout_s=GRADE_TIMEOUT_S)
+    verdicts = {k: grade_texts(answers, [s.get("question", "") for s in samples], [s["gold"] for s in samples], k, grading)
                 for k in extra_graders}
     report = []
     for i, s in enumerate(samples):

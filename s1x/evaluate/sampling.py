@@ -9,12 +9,12 @@ from s1x.analysis.stats import maj_at_k
 from s1x.evaluate.generation import generate_forced
 from s1x.evaluate.methods.budget_forcing import ForcedSample
 from s1x.evaluate.methods.plan import Cell
-from s1x.evaluate.samples import grade_samples, summarize
+from s1x.evaluate.samples import Grading, grade_samples, summarize
 from s1x.records import write_jsonl
 
 
 def run_rejection_sampling(engine, tokenizer, questions, prompts_text, prompts, tokens, method, cells: list[Cell],
-                           room: int, controller: str, seed: int) -> dict[str, list[dict]]:
+                           room: int, controller: str, seed: int, grading: Grading = Grading()) -> dict[str, list[dict]]:
     """rs: sample (temperature ``method.temperature``) until thinking fits each budget.
 
     One pool of samples per question serves every budget: wave w draws one more
@@ -22,10 +22,14 @@ def run_rejection_sampling(engine, tokenizer, questions, prompts_text, prompts, 
     first sample within it (``tries`` = its wave). Samples are capped one token
     above the largest budget still missing (beyond it they are rejected anyway).
     After ``max_tries`` waves a budget still missing gets a budget-forced sample
-    cut at the budget (``rs_fallback``), so every sample respects its budget."""
+    cut at the budget (``rs_fallback``), so every sample respects its budget. ``max_tries``
+    ``auto`` is 8 waves here (null: no limit)."""
+    max_tries = 8 if method.max_tries == "auto" else method.max_tries
     need = {q: {c.budget_tokens for c in cells} for q in range(len(questions))}
     accepted: dict[tuple[int, int], tuple[ForcedSample, int, bool]] = {}
-    for wave in range(1, method.max_tries + 1):
+    wave = 0
+    while max_tries is None or wave < max_tries:
+        wave += 1
         idx = [q for q in need if need[q]]
         if not idx:
             break
@@ -43,15 +47,15 @@ def run_rejection_sampling(engine, tokenizer, questions, prompts_text, prompts, 
         idx = [q for q in need if c.budget_tokens in need[q]]
         if idx:
             outs = generate_forced(engine, [prompts[q] for q in idx], tokens, c.budget_tokens, method, controller,
-                                   seed=seed * 1000 + method.max_tries + 1, num_ignore=0, desc=f"rs fallback {c.budget}")
+                                   seed=seed * 1000 + wave + 1, num_ignore=0, desc=f"rs fallback {c.budget}")
             for q, smp in zip(idx, outs):
-                accepted[(q, c.budget_tokens)] = (smp, method.max_tries, True)
+                accepted[(q, c.budget_tokens)] = (smp, wave, True)
     result = {}
     for c in cells:
         picks = [accepted[(q, c.budget_tokens)] for q in range(len(questions))]
         extras = [{"tries": t, "rs_fallback": fb} for _, t, fb in picks]
         result[c.label] = grade_samples(tokenizer, questions, prompts_text, [p for p, _, _ in picks], method, c,
-                                        controller, extras)
+                                        controller, extras, grading)
     return result
 
 

@@ -16,6 +16,8 @@ from omegaconf import OmegaConf
 from s1x.cache import StageRunner
 from s1x.evaluate.benchmarks import load_benchmark
 from s1x.evaluate.evaluator import evaluate_benchmark
+from s1x.evaluate.judging import request_completer, uses_judge
+from s1x.evaluate.samples import Grading
 from s1x.models import load_tokenizer
 from s1x.records import write_json
 from s1x.rows import data_version
@@ -48,19 +50,25 @@ def evaluate_stage(cfg, runner: StageRunner, model_path: str, model_identity: st
     """Evaluate ``cfg.method`` on every configured benchmark; copy the samples into the run dir
     and return the results rows (``samples`` paths relative to the run dir)."""
     rows: list[dict] = []
-    engine = None
+    engine = judge = None
     for name, bcfg in cfg.benchmark.items():
         spec = {"method": _plain(cfg.method), "benchmark": _plain(bcfg), "engine": _plain(cfg.engine),
                 "seed": cfg.seed, "data": data_version(bcfg, runner.cache.memo)}
+        if uses_judge(bcfg):  # only then: runs without a judge keep their cache keys
+            spec["judge"] = _plain(cfg.judge)
         key = runner.cache.key("evaluate", STAGE_VERSION, spec, {"model": model_identity})
 
         def build(tmp: Path, bcfg=bcfg, name=name) -> dict:
-            nonlocal engine
+            nonlocal engine, judge
             if engine is None:  # built once, and only if some benchmark is not cached
                 engine = make_engine(cfg.engine, model_path)
+            if judge is None and uses_judge(bcfg):
+                judge = request_completer(make_engine(cfg.judge.engine, cfg.judge.model), cfg.judge.max_new_tokens)
             qs = questions[name] if questions else load_benchmark(bcfg)
+            grading = Grading(bcfg.extraction, bcfg.unparsed_choice, judge if uses_judge(bcfg) else None,
+                              cfg.judge.retries)
             bench_rows = evaluate_benchmark(engine, engine.tokenizer, qs, name, cfg.method, cfg.seed, tmp,
-                                            list(bcfg.extra_graders), cfg.engine.on_context_overflow)
+                                            list(bcfg.extra_graders), grading, cfg.engine.on_context_overflow)
             write_json(tmp / "rows.json", bench_rows)
             return {"n_questions": len(qs)}
 

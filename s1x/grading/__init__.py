@@ -1,8 +1,9 @@
 """Grading: extract a model's final answer and decide whether it is right.
 
 Owns the rule-based graders (:mod:`~s1x.grading.graders`: math, integer,
-choice, exact), grading many answers in killable worker processes
-(:mod:`~s1x.grading.parallel`) and the LLM judge (:mod:`~s1x.grading.judge`).
+choice, exact), the authors' answer extraction (:mod:`~s1x.grading.authors`),
+grading many answers in killable worker processes (:mod:`~s1x.grading.parallel`)
+and the LLM judge (:mod:`~s1x.grading.judge`).
 May import the shared core only; never engines, methods or the pipeline (the
 judge takes a completion function, built by whoever owns the engine).
 
@@ -13,6 +14,7 @@ Public API (a contract outside tools use)::
 
     from s1x.grading import grade, grade_many
     grade(prediction, gold, kind).correct
+    grade(prediction, gold, kind, extraction="authors", unparsed_choice="A")  # the authors' reading
 """
 
 from s1x.grading.graders import KINDS, MAX_ANSWER_CHARS, Grade, extract_answer, grade, last_boxed

@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass
 
 KINDS = ("exact", "integer", "choice", "math")
+EXTRACTIONS = ("s1x", "authors")
 _ANSWER_RE = re.compile(r"(?:Final Answer|Answer)\s*:", re.IGNORECASE)
 _CHOICE_RES = (
     re.compile(r"^\**\s*\(?([A-D])\)?\**(?:$|[\s.,:;)])"),  # B / (B) / B) text / **B**
@@ -88,19 +89,31 @@ def _math_equal(answer: str, gold: str) -> bool:
     return _norm(answer) == _norm(gold) and bool(_norm(gold))
 
 
-def grade(prediction: str, gold: str, kind: str) -> Grade:
-    """Grade ``prediction`` against ``gold`` with the grader ``kind`` (math, integer, choice, exact)."""
+def grade(prediction: str, gold: str, kind: str, extraction: str = "s1x", unparsed_choice: str | None = None) -> Grade:
+    """Grade ``prediction`` against ``gold`` with the grader ``kind`` (math, integer, choice, exact).
+
+    ``extraction``: ``s1x`` (the last ``Answer:``, its last box) or ``authors`` (their rule,
+    :mod:`s1x.grading.authors`). ``unparsed_choice``: the letter a choice answer with no letter
+    counts as (the authors' ``A``); None grades it wrong."""
     if kind not in KINDS:
         raise ValueError(f"grader kind {kind!r} is not one of: {', '.join(KINDS)}")
-    answer = extract_answer(prediction)
+    if extraction not in EXTRACTIONS:
+        raise ValueError(f"answer extraction {extraction!r} is not one of: {', '.join(EXTRACTIONS)}")
+    if extraction == "authors":
+        from s1x.grading.authors import extract_answer_authors
+
+        answer = extract_answer_authors(prediction)
+    else:
+        answer = extract_answer(prediction)
     gold = str(gold).strip()[:MAX_ANSWER_CHARS]
     if kind == "choice":
-        letter = ""
-        for pattern in _CHOICE_RES:
+        letter = answer.upper() if extraction == "authors" and answer in ("a", "b", "c", "d") else ""
+        for pattern in _CHOICE_RES if not letter else ():
             m = pattern.search(answer) if pattern is not _CHOICE_RES[0] else pattern.match(answer)
             if m:
                 letter = m.group(1)
                 break
+        letter = letter or (unparsed_choice or "")
         return Grade(letter == gold.strip("()").upper(), letter)
     if kind == "integer":
         a, g = _as_int(answer), _as_int(gold)

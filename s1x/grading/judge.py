@@ -6,6 +6,13 @@ model's final answer, ask whether they are equivalent, and read a Yes/No
 verdict (the last "Yes" or "No" in its reply). A reply with neither verdict
 is asked again with sampling; if it never gives one, the answer is graded
 wrong and marked ``undecided``.
+
+As a benchmark grader (``benchmark.<name>.grader=judge``) it follows the authors'
+rule (their AIME and MATH ``process_results``): when the extracted answer and
+the gold are both digit strings they are compared as integers and no LLM is
+asked (``digits_first``); otherwise the LLM decides. Their LLM is gpt-4o-mini
+with an option-index prompt; s1x asks its own Yes/No question of any engine
+(docs/fidelity.md).
 """
 
 from __future__ import annotations
@@ -46,12 +53,24 @@ class JudgeGrade:
 
 
 def judge_grade_many(questions: Sequence[str], predictions: Sequence[str], golds: Sequence[str], complete: Complete,
-                     retries: int = 1, seed: int = 0) -> list[JudgeGrade]:
-    """Judge every prediction (its extracted final answer) against its gold answer."""
-    answers = [extract_answer(p) for p in predictions]
+                     retries: int = 1, seed: int = 0, extraction: str = "s1x", digits_first: bool = False
+                     ) -> list[JudgeGrade]:
+    """Judge every prediction (its extracted final answer, ``extraction`` s1x or authors) against
+    its gold answer; with ``digits_first``, digit strings are compared as integers without the LLM."""
+    if extraction == "authors":
+        from s1x.grading.authors import extract_answer_authors as extract
+    else:
+        extract = extract_answer
+    answers = [extract(p) for p in predictions]
     verdicts: list[bool | None] = [None] * len(answers)
     replies = [""] * len(answers)
     todo = list(range(len(answers)))
+    if digits_first:
+        for i, (a, g) in enumerate(zip(answers, golds)):
+            g = str(g).strip()
+            if a.isdigit() and g.isdigit() and a.isascii() and g.isascii():
+                verdicts[i], replies[i] = int(a) == int(g), "(digits compared, no LLM asked)"
+        todo = [i for i in todo if verdicts[i] is None]
     for attempt in range(retries + 1):
         if not todo:
             break

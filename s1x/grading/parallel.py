@@ -26,22 +26,24 @@ def _worker(conn) -> None:
             return
         if item is None:
             return
-        i, prediction, gold, kind = item
+        i, prediction, gold, kind, options = item
         try:
-            g = grade(prediction, gold, kind)
+            g = grade(prediction, gold, kind, **options)
         except Exception:  # a parser error on hostile text grades as wrong, never crashes the run
             g = Grade(False, extract_answer(prediction))
         conn.send((i, g))
 
 
 def grade_many(predictions: Sequence[str], golds: Sequence[str], kinds: Sequence[str] | str,
-               workers: int | None = None, timeout_s: float = 5.0) -> list[Grade]:
+               workers: int | None = None, timeout_s: float = 5.0, extraction: str = "s1x",
+               unparsed_choice: str | None = None) -> list[Grade]:
     """Grade every (prediction, gold) pair in ``workers`` processes; an answer whose grading
     takes longer than ``timeout_s`` is graded wrong with ``timed_out=True`` and its worker replaced.
 
     ``workers=None`` picks: 2 processes when a math or integer answer is among them (sympy can
     be slow on hostile text), none for exact and choice (bounded regexes). ``workers=0`` grades
-    in this process (no hard limit; for debugging).
+    in this process (no hard limit; for debugging). ``extraction`` and ``unparsed_choice`` go to
+    :func:`~s1x.grading.graders.grade`.
     """
     from multiprocessing.connection import wait
 
@@ -54,8 +56,9 @@ def grade_many(predictions: Sequence[str], golds: Sequence[str], kinds: Sequence
             raise ValueError(f"grader kind {k!r} is not one of: {', '.join(KINDS)}")
     if workers is None:
         workers = 2 if {"math", "integer"} & set(kinds) else 0
+    options = {"extraction": extraction, "unparsed_choice": unparsed_choice}
     if workers <= 0 or n == 0:
-        return [grade(p, g, k) for p, g, k in zip(predictions, golds, kinds)]
+        return [grade(p, g, k, **options) for p, g, k in zip(predictions, golds, kinds)]
     if "math" in kinds or "integer" in kinds:
         import math_verify  # noqa: F401 - imported once here, inherited by forked workers
 
@@ -75,7 +78,7 @@ def grade_many(predictions: Sequence[str], golds: Sequence[str], kinds: Sequence
         if w["task"] is not None:
             i = w["task"]
             w["since"] = time.monotonic()
-            w["conn"].send((i, predictions[i], golds[i], kinds[i]))
+            w["conn"].send((i, predictions[i], golds[i], kinds[i], options))
 
     def stop(w: dict, kill: bool) -> None:
         if kill:

@@ -14,12 +14,13 @@ wastes little.
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import torch
 from tqdm.auto import tqdm
-from transformers import LogitsProcessor, LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
+from transformers import DynamicCache, LogitsProcessor, LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
 
 from s1x.evaluate.engines.base import GenerationOutput, GenerationRequest
 from s1x.formatting import end_of_turn_id
@@ -51,6 +52,7 @@ class HFEngine:
         self.pad_id = tokenizer.pad_token_id
         self.eos_id = end_of_turn_id(tokenizer)
         self.context_length = getattr(self.model.config, "max_position_embeddings", None)
+        self._cache_arg = cache_argument(self.model)
 
     @torch.inference_mode()
     def generate(
@@ -169,7 +171,8 @@ class HFEngine:
             width = ids.shape[1]
             ids, mask = ids.to(self.device), mask.to(self.device)
             pos = (mask.cumsum(-1) - 1).clamp(min=0)
-            cache = self.model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True).past_key_values
+            cache = DynamicCache(config=self.model.config)  # filled in place by the prefill
+            self.model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True, **{self._cache_arg: cache})
             # All cuts of the batch decode together: row r's j-th cut is row r * n_cuts + j.
             n_cuts = max(len(cuts[i]) for i in idx)
             cache.batch_repeat_interleave(n_cuts)
@@ -200,8 +203,8 @@ class HFEngine:
             mask = torch.cat([mask, torch.ones((rows, n), dtype=mask.dtype, device=self.device)], dim=-1)
             pos = visible + torch.arange(n, device=self.device)
             visible = visible + n
-            logits = self.model(input_ids=step_ids, attention_mask=mask, position_ids=pos, past_key_values=cache,
-                                use_cache=True).logits[:, -1]
+            logits = self.model(input_ids=step_ids, attention_mask=mask, position_ids=pos, use_cache=True,
+                                **{self._cache_arg: cache}).logits[:, -1]
             nxt = logits.argmax(-1).tolist()
             for r, t in enumerate(nxt):
                 if done[r]:
@@ -237,6 +240,13 @@ def length_batches(order: Sequence[int], lengths: Sequence[int], max_new: int, b
                 continue
         batches.append([i])
     return batches
+
+
+def cache_argument(model) -> str:
+    """The name under which ``model.forward`` takes a KV cache: ``cache`` since transformers 5.24
+    (``past_key_values`` warns there and goes in 5.40), ``past_key_values`` before. Passing the
+    new name to an older model would be swallowed by its ``**kwargs`` and silently run uncached."""
+    return "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
 
 
 def left_pad(seqs, pad_id: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -1,4 +1,8 @@
-"""Budget forcing in rounds over any engine (the authors' formulation, and the vLLM path).
+"""s1x's exact-budget rounds: budget forcing in rounds over any engine (the vLLM path of s1x's rules).
+
+Not the authors' loop (that is :mod:`s1x.evaluate.methods.authors`, ``controller=authors``):
+these rounds ask for the budget left plus one token, append the ignore string only
+where it fits, and never let thinking pass the cap.
 
 Each round is one engine request per unfinished sample, batch-wide:
 

@@ -1,0 +1,35 @@
+"""The LLM judge of ``grader=judge`` over any engine (the ``judge`` config: ``judge.model`` and
+``judge.engine``, an engine config of its own: hf, vllm, or any engine ``make_engine`` builds).
+
+:mod:`s1x.grading.judge` owns the protocol and takes a ``complete(prompts, temperature, seed)``
+function; this module makes one from an engine's request interface, so every engine that
+answers :class:`~s1x.evaluate.engines.base.GenerationRequest` can judge.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+from s1x.evaluate.engines.base import GenerationRequest
+from s1x.evaluate.samples import JUDGE
+
+
+def uses_judge(bcfg) -> bool:
+    """Whether a benchmark config grades (or cross-grades) with the LLM judge."""
+    return bcfg.grader == JUDGE or JUDGE in list(bcfg.extra_graders)
+
+
+def request_completer(engine, max_new_tokens: int) -> Callable[[Sequence[str], float, int], list[str]]:
+    """``complete(prompts, temperature, seed) -> replies``: each prompt as one user turn of the
+    judge's chat template, answered through ``engine.generate_requests``."""
+    tokenizer = engine.tokenizer
+
+    def complete(prompts: Sequence[str], temperature: float, seed: int) -> list[str]:
+        texts = [tokenizer.apply_chat_template([{"role": "user", "content": p}], tokenize=False,
+                                               add_generation_prompt=True) for p in prompts]
+        reqs = [GenerationRequest(tuple(tokenizer(t, add_special_tokens=False)["input_ids"]), max_new_tokens,
+                                  temperature=temperature, seed=seed + i) for i, t in enumerate(texts)]
+        outs = engine.generate_requests(reqs, desc="judge") if reqs else []
+        return [tokenizer.decode(o.token_ids, skip_special_tokens=True) for (o,) in outs]
+
+    return complete
