@@ -51,21 +51,26 @@ def build_environment() -> dict:
     import numpy
     import torch
 
-    cpu = platform.processor()
+    cpu, flags = platform.processor(), []
     try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
+        info = Path("/proc/cpuinfo").read_text().splitlines()
     except OSError:
-        pass
+        info = []
+    for line in info:
+        if line.startswith("model name"):
+            cpu = line.split(":", 1)[1].strip()
+        elif line.startswith("flags"):
+            # The vector units decide which kernels torch and MKL dispatch to.
+            flags = sorted(f for f in line.split(":", 1)[1].split() if f.startswith(("avx", "fma", "amx", "sse")))
+            break
     return {"torch": torch.__version__, "numpy": numpy.__version__, "python": platform.python_version(),
-            "machine": platform.machine(), "cpu": cpu, "cpu_capability": torch.backends.cpu.get_cpu_capability(),
-            "threads": torch.get_num_threads()}
+            "machine": platform.machine(), "cpu": cpu, "cpu_flags": " ".join(flags),
+            "cpu_capability": torch.backends.cpu.get_cpu_capability(), "threads": torch.get_num_threads()}
 
 
-def load_manifest(assets_dir: Path = ASSETS_DIR) -> dict | None:
-    path = Path(assets_dir) / MANIFEST
+def load_manifest(assets_dir: Path | None = None) -> dict | None:
+    """The shipped entry's manifest, or None when the package has none."""
+    path = Path(assets_dir or ASSETS_DIR) / MANIFEST
     return json.loads(path.read_text()) if path.is_file() else None
 
 
@@ -79,11 +84,10 @@ class Install:
     damaged: bool = False
 
 
-def install_shipped(key: str, corpus_hash: str, dest: Path, assets_dir: Path = ASSETS_DIR) -> Install:
-    """Copy the shipped entry into ``dest`` if it is the entry for ``key`` and intact.
-
-    Nothing is written to ``dest`` unless every check passed."""
-    assets_dir = Path(assets_dir)
+def install_shipped(key: str, corpus_hash: str, dest: Path, assets_dir: Path | None = None) -> Install:
+    """Copy the shipped entry (``ASSETS_DIR`` unless given) into ``dest`` if it is the entry for
+    ``key`` and intact. Nothing is written to ``dest`` unless every check passed."""
+    assets_dir = Path(assets_dir or ASSETS_DIR)
     manifest = load_manifest(assets_dir)
     if manifest is None:
         return Install(None, f"no shipped tiny base model in {assets_dir}")

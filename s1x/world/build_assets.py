@@ -18,6 +18,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from s1x.progress import quiet_library_bars
 from s1x.world.assets import ASSETS_DIR, entry_files, load_manifest, sha256_bytes, write_assets
 
 CONF_DIR = Path(__file__).resolve().parent.parent.parent / "conf"
@@ -54,9 +55,10 @@ def _without_volatile(text: str, jsonl: bool) -> list:
     return [{k: v for k, v in r.items() if k not in VOLATILE_FIELDS} if isinstance(r, dict) else r for r in rows]
 
 
-def differences(built: Path, assets_dir: Path = ASSETS_DIR) -> list[str]:
+def differences(built: Path, assets_dir: Path | None = None) -> list[str]:
     """How a freshly built entry differs from the shipped one: weights bit for bit (with the largest
     absolute difference when they differ), JSON files up to their volatile fields, the rest byte for byte."""
+    assets_dir = Path(assets_dir or ASSETS_DIR)
     manifest = load_manifest(assets_dir)
     if manifest is None:
         return [f"no manifest in {assets_dir}"]
@@ -70,10 +72,10 @@ def differences(built: Path, assets_dir: Path = ASSETS_DIR) -> list[str]:
         if sha256_bytes(data) == manifest["files"][rel]:
             continue
         if rel.endswith(".safetensors"):
-            out.append(f"{rel}: {_weight_gap(built / rel, Path(assets_dir) / rel)}")
+            out.append(f"{rel}: {_weight_gap(built / rel, assets_dir / rel)}")
         elif rel.endswith((".json", ".jsonl")):
             jsonl = rel.endswith(".jsonl")
-            if _without_volatile(data.decode(), jsonl) != _without_volatile((Path(assets_dir) / rel).read_text(), jsonl):
+            if _without_volatile(data.decode(), jsonl) != _without_volatile((assets_dir / rel).read_text(), jsonl):
                 out.append(f"{rel}: contents differ")
         else:
             out.append(f"{rel}: bytes differ")
@@ -95,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--check", action="store_true", help="pretrain and compare with the shipped entry; write nothing")
     ap.add_argument("--out", type=Path, default=ASSETS_DIR, help="where to write (default: the package's assets)")
     args = ap.parse_args(argv)
+    quiet_library_bars()
     with tempfile.TemporaryDirectory() as tmp:
         key, corpus_hash, spec, stats = build_default_entry(Path(tmp))
         if args.check:
