@@ -96,8 +96,14 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m s1x.world.build_assets", description=__doc__.split("\n\n")[0])
     ap.add_argument("--check", action="store_true", help="pretrain and compare with the shipped entry; write nothing")
     ap.add_argument("--out", type=Path, default=ASSETS_DIR, help="where to write (default: the package's assets)")
+    ap.add_argument("--threads", type=int, help="torch CPU threads (default: torch's; the bits do not depend on "
+                    "it, and 1 is far faster on a CPU shared with other jobs)")
     args = ap.parse_args(argv)
     quiet_library_bars()
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     with tempfile.TemporaryDirectory() as tmp:
         key, corpus_hash, spec, stats = build_default_entry(Path(tmp))
         if args.check:
