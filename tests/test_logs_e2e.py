@@ -19,6 +19,7 @@ def test_no_carriage_return_redraws_and_a_small_log(default_run):
     for name, text in (("stdout", proc.stdout), ("stderr", proc.stderr)):
         assert "\r" not in text, f"{name} holds carriage-return redraws"
         assert not re.search(r"\d+/\d+ \[\d\d:\d\d<", text), f"{name} holds a tqdm bar"  # tqdm's [elapsed<eta
+    assert "{'loss'" not in proc.stdout  # the Trainer's printed log dicts (train_log.jsonl keeps them)
     size = len(proc.stdout.encode()) + len(proc.stderr.encode())
     assert size <= MAX_LOG_BYTES, size
 

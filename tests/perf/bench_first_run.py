@@ -56,7 +56,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         work = args.keep or Path(tmp)
         work.mkdir(parents=True, exist_ok=True)
-        print(f"{os.cpu_count()} CPUs; load average before: {os.getloadavg()}")
+        print(f"{os.cpu_count()} CPUs; load average before: {os.getloadavg()}; "
+              f"OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', '(unset)')}")
         cold = run("cold", [], work / "cache-cold", work)
         scratch = run("from_scratch", ["model.pretrain.from_scratch=true"], work / "cache-scratch", work)
         cached = run("cached", [], work / "cache-cold", work)

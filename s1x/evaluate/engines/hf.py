@@ -22,8 +22,8 @@ from transformers import LogitsProcessor, LogitsProcessorList, StoppingCriteria,
 
 from s1x.evaluate.engines.base import GenerationOutput, GenerationRequest
 from s1x.formatting import end_of_turn_id
-from s1x.progress import progress
 from s1x.models import load_model
+from s1x.progress import progress
 
 
 @dataclass
