@@ -62,8 +62,9 @@ class LineProgress:
 
     Lines go to the ``s1x.progress`` logger (Hydra sends it to the console and
     the run's log file), or straight to stderr where logging is not set up (a
-    distributed SFT worker). A final line is written at close only if the loop
-    outlived one interval: short loops stay silent, the stage timings cover them.
+    distributed SFT worker). The last step writes no line of its own: the final
+    line, at close, says how long the loop took, and only if it outlived one
+    interval (short loops stay silent; the stage timings cover them).
     """
 
     def __init__(self, total: int | None, desc: str, unit: str = "it", interval: float | None = None,
@@ -73,13 +74,12 @@ class LineProgress:
         self.n = 0
         self.postfix = ""
         self.start = self.last = clock()
-        self.lines = 0
         self.closed = False
 
     def update(self, n: int = 1) -> None:
         self.n += n
         now = self.clock()
-        if now - self.last >= self.interval:
+        if now - self.last >= self.interval and not (self.total and self.n >= self.total):
             self.last = now
             self._write(self._line(now))
 
@@ -90,8 +90,8 @@ class LineProgress:
         if self.closed:
             return
         self.closed = True
-        if self.lines:
-            now = self.clock()
+        now = self.clock()
+        if now - self.start >= self.interval:
             self._write(f"{self.desc}: {self.n}{self._of_total()} done in "
                         f"{format_duration(now - self.start)} ({self._rate(now)}){self._tail()}")
 
@@ -121,7 +121,6 @@ class LineProgress:
         return f"{self.desc}: {self.n}{self._of_total()}{share}, {self._rate(now)}{eta}{self._tail()}"
 
     def _write(self, line: str) -> None:
-        self.lines += 1
         if logging.getLogger("s1x").hasHandlers() and log.isEnabledFor(logging.INFO):
             log.info(line)
         else:

@@ -56,10 +56,10 @@ def cache(tmp_path_factory):
 def default_run(cache, tmp_path_factory):
     """``python -m s1x.run`` with no arguments, once per session, from an empty cache (the first
     hour of a new user), output to files as in a SLURM job: (run dir, completed process).
-    Progress lines come every 5 s instead of 30 (S1X_PROGRESS_INTERVAL_S), so the log tests
+    Progress lines come every 10 s instead of 30 (S1X_PROGRESS_INTERVAL_S), so the log tests
     see them in a short run."""
     runs = tmp_path_factory.mktemp("runs")
     run_dir = runs / "default"
-    r = run_cli([], cache, run_dir, env={"S1X_PROGRESS_INTERVAL_S": "5"}, logs=runs / "default-logs")
+    r = run_cli([], cache, run_dir, env={"S1X_PROGRESS_INTERVAL_S": "10"}, logs=runs / "default-logs")
     assert r.returncode == 0, r.stderr[-3000:]
     return run_dir, r

@@ -29,7 +29,7 @@ def _lines(monkeypatch, total, steps, interval=30.0, dt=1.0, postfix=None):
     """Drive a LineProgress through ``steps`` updates of ``dt`` seconds; return what it wrote."""
     clock, written = FakeClock(), []
     bar = P.LineProgress(total, "pretrain base", unit="step", interval=interval, clock=clock)
-    monkeypatch.setattr(bar, "_write", lambda line: (written.append(line), setattr(bar, "lines", bar.lines + 1)))
+    monkeypatch.setattr(bar, "_write", written.append)
     for _ in range(steps):
         clock.t += dt
         if postfix:
@@ -52,7 +52,8 @@ def test_one_line_per_interval_with_done_total_rate_and_eta(monkeypatch):
 def test_slow_loops_show_seconds_per_unit_and_short_loops_stay_silent(monkeypatch):
     slow = _lines(monkeypatch, total=10, steps=10, dt=20.0)  # 20 s a step: a line every other step
     assert slow[0] == "pretrain base: 2/10 (20%), 20.0 s/step, ETA 2m40s"
-    assert len(slow) == 6  # steps 2, 4, 6, 8, 10 and the closing line
+    assert len(slow) == 5  # steps 2, 4, 6, 8, then the closing line (the last step writes none of its own)
+    assert slow[-1] == "pretrain base: 10/10 done in 3m20s (20.0 s/step)"
     assert _lines(monkeypatch, total=10, steps=10, dt=1.0) == []  # done within one interval: nothing
 
 
