@@ -10,6 +10,7 @@ from hydra.core.global_hydra import GlobalHydra
 
 from conftest import CONF, ROOT
 from s1x import cli_help
+from s1x.progress import LINE_INTERVAL_S
 
 # Written here, not read from cli_help: what a user may pick, and where its options live.
 USER_GROUPS = {
@@ -86,10 +87,11 @@ def test_defaults_marked_in_help_are_the_composed_choices(help_text):
         assert marked == expected, (group, marked, expected)
 
 
-def test_top_level_keys_and_from_scratch_are_explained(help_text):
+def test_top_level_keys_environment_and_from_scratch_are_explained(help_text):
     for key in ("stages=", "seed=", "threads="):
         assert re.search(rf"^  {key}\S*\s+\w", help_text, re.M), key
     assert "model.pretrain.from_scratch=true" in help_text
+    assert f"S1X_PROGRESS_INTERVAL_S={LINE_INTERVAL_S:.0f} " in help_text and "S1X_CACHE_DIR " in help_text
 
 
 def test_group_lines_come_from_the_table_of_contents():
