@@ -9,6 +9,7 @@ import pytest
 from tqdm import tqdm
 from transformers.utils import logging as hf_logging  # imported first, as in a run that set nothing
 
+from conftest import run_cli
 from s1x import progress as P
 
 
@@ -107,3 +108,11 @@ def test_library_bars_are_switched_off_outside_a_terminal_only(monkeypatch):
     assert not hf_logging.is_progress_bar_enabled()
     monkeypatch.delenv("HF_HUB_DISABLE_PROGRESS_BARS")
     hf_logging.enable_progress_bar()  # leave the process as it was for the other tests
+
+
+def test_a_bad_interval_stops_the_cli_before_any_work(tmp_path):
+    r = run_cli([], tmp_path / "cache", tmp_path / "run", env={"S1X_PROGRESS_INTERVAL_S": "soon"})
+    assert r.returncode == 2
+    assert r.stderr.strip().splitlines() == ["s1x: config error: S1X_PROGRESS_INTERVAL_S='soon' is invalid: seconds "
+                                             "between progress lines, a number >= 0 (unset it for the default, 30)"]
+    assert not (tmp_path / "cache").exists()
