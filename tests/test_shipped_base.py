@@ -106,6 +106,22 @@ def test_a_damaged_file_is_caught_and_the_stage_pretrains_the_same_weights(small
     assert _sha(path / "model.safetensors") == original  # pretrained here: the undamaged weights, bit for bit
 
 
+@pytest.mark.parametrize("damage", ["checkpoints/step-800/model.safetensors", "tokenizer/tokenizer.json"])
+def test_the_real_shipped_files_are_checked(tmp_path, damage):
+    """The default entry's own files: intact, they install; one changed byte, and nothing is written."""
+    copy = tmp_path / "assets"
+    shutil.copytree(shipped.ASSETS_DIR, copy)
+    manifest = shipped.load_manifest(copy)
+    ok = shipped.install_shipped(manifest["key"], manifest["corpus_sha256"], tmp_path / "ok", copy)
+    assert ok.meta is not None and _sha(tmp_path / "ok" / damage) == manifest["files"][damage]
+    data = bytearray((copy / damage).read_bytes())
+    data[len(data) // 2] ^= 0x20
+    (copy / damage).write_bytes(bytes(data))
+    bad = shipped.install_shipped(manifest["key"], manifest["corpus_sha256"], tmp_path / "bad", copy)
+    assert bad.meta is None and bad.damaged and f"{damage} fails its sha256 check" in bad.why
+    assert not (tmp_path / "bad").exists()
+
+
 @pytest.mark.parametrize("change", ["from_scratch", "recipe", "corpus"])
 def test_anything_but_the_shipped_spec_pretrains(small_assets, tmp_path, caplog, change):
     cfg, assets = small_assets
