@@ -154,6 +154,8 @@ class TinyPretrain:
     warmup_steps: int = 100
     # Steps at which to keep a checkpoint: weaker models that serve as difficulty probes.
     checkpoints: list[int] = field(default_factory=list)
+    # Pretrain here even when the package ships this model (s1x/world/assets); an entry of its own.
+    from_scratch: bool = False
 
 
 @dataclass
@@ -424,11 +426,20 @@ SCHEMAS = {
 SWEEPS_DIR = Path(__file__).resolve().parent.parent / "sweeps"
 
 
+def _groups_help() -> str:
+    from s1x.cli_help import groups_help
+
+    return groups_help()
+
+
 def register_configs() -> None:
     """Register the root schema, every group schema under ``schema/<group>/<name>``, and the
-    experiment configs of ``sweeps/`` as the ``sweeps`` group (``sweeps=table2``)."""
+    experiment configs of ``sweeps/`` as the ``sweeps`` group (``sweeps=table2``), and the
+    ``s1x_groups_help`` resolver that ``--help`` lists the groups and options with."""
     cs = ConfigStore.instance()
     cs.store(name="root_schema", node=RootConfig)
+    if not OmegaConf.has_resolver("s1x_groups_help"):  # conf/config.yaml's help template uses it
+        OmegaConf.register_new_resolver("s1x_groups_help", _groups_help)
     for group, schemas in SCHEMAS.items():
         for name, node in schemas.items():
             cs.store(group=f"schema/{group}", name=name, node=node)

@@ -16,6 +16,7 @@ from pathlib import Path
 import hydra
 from hydra.core.hydra_config import HydraConfig
 
+from s1x import progress
 from s1x.config import register_configs
 from s1x.cache import CorruptEntryError
 from s1x.validation import ConfigError, InputError
@@ -47,6 +48,12 @@ def main(cfg) -> None:
         # Multi-node profiles (slurm_2x8) start one task per node; the run lives on the first
         # node, and distributed SFT reaches the others itself (srun, s1x.sft.distributed).
         return
+    try:
+        progress.line_interval()  # a bad S1X_PROGRESS_INTERVAL_S fails now, not at the first progress line
+    except ValueError as e:
+        print(f"s1x: config error: {e}", file=sys.stderr)
+        sys.exit(2)
+    progress.quiet_library_bars()
     out_dir = Path(HydraConfig.get().runtime.output_dir)
     t0 = time.time()
     try:

@@ -24,11 +24,20 @@ def compose_config(overrides=()):
         return compose(config_name="config", overrides=list(overrides))
 
 
-def run_cli(args, cache_dir, run_dir, timeout=900):
-    """``python -m s1x.run`` as a user types it, with its own cache and run dir."""
-    env = {**os.environ, "S1X_CACHE_DIR": str(cache_dir)}
+def run_cli(args, cache_dir, run_dir, timeout=900, env=None, logs=None):
+    """``python -m s1x.run`` as a user types it, with its own cache and run dir.
+
+    ``env`` adds variables; with ``logs`` (a folder) stdout and stderr go to ``stdout.log`` and
+    ``stderr.log`` there, as in a SLURM job, and are read back into the result."""
+    env = {**os.environ, "S1X_CACHE_DIR": str(cache_dir), **(env or {})}
     cmd = [sys.executable, "-m", "s1x.run", *args, f"hydra.run.dir={run_dir}"]
-    return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    if logs is None:
+        return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    logs.mkdir(parents=True, exist_ok=True)
+    with open(logs / "stdout.log", "w") as out, open(logs / "stderr.log", "w") as err:
+        r = subprocess.run(cmd, cwd=ROOT, env=env, stdout=out, stderr=err, text=True, timeout=timeout)
+    return subprocess.CompletedProcess(cmd, r.returncode, (logs / "stdout.log").read_text(),
+                                       (logs / "stderr.log").read_text())
 
 
 @pytest.fixture(autouse=True)
@@ -45,9 +54,13 @@ def cache(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def default_run(cache, tmp_path_factory):
-    """``python -m s1x.run`` with no arguments, once per session: (run dir, completed process)."""
-    run_dir = tmp_path_factory.mktemp("runs") / "default"
-    r = run_cli([], cache, run_dir)
+    """``python -m s1x.run`` with no arguments, once per session, from an empty cache (the first
+    hour of a new user), output to files as in a SLURM job: (run dir, completed process).
+    Progress lines come every 10 s instead of 30 (S1X_PROGRESS_INTERVAL_S), so the log tests
+    see them in a short run."""
+    runs = tmp_path_factory.mktemp("runs")
+    run_dir = runs / "default"
+    r = run_cli([], cache, run_dir, env={"S1X_PROGRESS_INTERVAL_S": "10"}, logs=runs / "default-logs")
     assert r.returncode == 0, r.stderr[-3000:]
     return run_dir, r
 

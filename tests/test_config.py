@@ -146,17 +146,6 @@ def test_cli_rejects_bad_values_before_any_work(tmp_path):
     assert not (tmp_path / "cache").exists()
 
 
-def test_help_lists_every_group_with_its_options(tmp_path):
-    r = run_cli(["--help"], tmp_path / "cache", tmp_path / "run")
-    assert r.returncode == 0
-    listed = dict(line.split(": ", 1) for line in r.stdout.splitlines() if ": " in line and not line.startswith(" "))
-    purposes = {line.split()[0] for line in r.stdout.splitlines() if line.startswith("  ") and line.split()}
-    for group in GROUPS:
-        assert group in purposes, f"no purpose line for {group}"
-        expected = sorted(option for g, option in _options() if g == group)
-        assert listed[group].split(", ") == expected, group
-
-
 def test_model_argument_accepts_a_path_or_hub_id():
     assert rewrite_model_argument(["model=tiny"]) == ["model=tiny"]
     assert rewrite_model_argument(["stages=[evaluate]", "model=/ckpt/x"]) == [

@@ -1,8 +1,9 @@
 """The real default pipeline, end to end, through ``python -m s1x.run`` (the README's command).
 
 One shared stage cache for the session (``cache``/``default_run`` in conftest):
-the first test pays for pretraining (about 2-3 minutes on 2 cores), the others
-reuse it as a user's reruns would.
+the first test is a new user's cold first run (the shipped base model installed,
+then probes, selection, SFT and evaluation), the others reuse its entries as a
+user's reruns would.
 """
 
 import json

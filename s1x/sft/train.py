@@ -21,10 +21,11 @@ from pathlib import Path
 
 import torch
 from torch.utils.data import Dataset
-from transformers import Trainer, TrainerCallback, TrainingArguments
+from transformers import PrinterCallback, Trainer, TrainerCallback, TrainingArguments
 
 from s1x.formatting import EncodedExample, encode_example
 from s1x.models import TOKENIZER_SUBDIR, load_model
+from s1x.progress import progress
 from s1x.sft.precision import autocast_bf16, cast_checkpoint, load_dtype
 from s1x.world.pretrain import pad_batch
 
@@ -121,6 +122,36 @@ def _trim_log(log_path: Path, step: int) -> None:
         log_path.write_text("".join(line + "\n" for line in keep))
 
 
+class ProgressCallback(TrainerCallback):
+    """Training progress through :mod:`s1x.progress` (a bar on a terminal, a line every ~30 s in a
+    log) with the last logged loss, in place of the Trainer's own bar and printed log dicts."""
+
+    def __init__(self):
+        self.bar, self.step = None, 0
+
+    def on_train_begin(self, args, state, control, **kwargs):
+        if state.is_world_process_zero:
+            self.bar, self.step = progress(state.max_steps, "sft", unit="step", leave=True), 0
+            self._advance(state.global_step)  # a resumed run starts at its checkpoint's step
+
+    def _advance(self, step: int) -> None:
+        if self.bar is not None and step > self.step:
+            self.bar.update(step - self.step)
+            self.step = step
+
+    def on_step_end(self, args, state, control, **kwargs):
+        self._advance(state.global_step)
+
+    def on_log(self, args, state, control, logs=None, **kwargs):
+        if self.bar is not None and logs and "loss" in logs:
+            self.bar.set_postfix(loss=f"{logs['loss']:.4f}")
+
+    def on_train_end(self, args, state, control, **kwargs):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
 def grow_embeddings_for(model, examples: list[EncodedExample]) -> None:
     """Grow the embeddings when the examples use ids the model has no row for (tokens the
     trace format added to the vocabulary, e.g. the tiny world's countdown numbers). New rows
@@ -202,7 +233,7 @@ def run_sft(selected: list[dict], base_model: str, tokenizer, cfg, out_dir: Path
         data_seed=seed,
         use_cpu=not torch.cuda.is_available(),
         dataloader_num_workers=0,
-        disable_tqdm=False,
+        disable_tqdm=True,  # progress goes through s1x.progress (ProgressCallback)
     )
     log_path = out_dir / "train_log.jsonl"
     resume = latest_checkpoint(out_dir / "trainer")  # left by a killed or preempted run of this config
@@ -219,9 +250,10 @@ def run_sft(selected: list[dict], base_model: str, tokenizer, cfg, out_dir: Path
         args=args,
         train_dataset=_Examples(examples),
         data_collator=_Collator(tokenizer.pad_token_id),
-        callbacks=[log_cb, PeriodicCheckpoints(cfg.checkpoint_every_steps, cfg.checkpoint_every_minutes),
+        callbacks=[log_cb, ProgressCallback(), PeriodicCheckpoints(cfg.checkpoint_every_steps, cfg.checkpoint_every_minutes),
                    *callbacks],
     )
+    trainer.remove_callback(PrinterCallback)  # it prints every log dict; train_log.jsonl keeps them
     t0 = time.time()
     result = trainer.train(resume_from_checkpoint=str(resume) if resume else None)
     train_time = time.time() - t0

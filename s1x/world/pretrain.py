@@ -16,10 +16,10 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
 
 from s1x.formatting import completion_text, prompt_text
+from s1x.progress import progress
 from s1x.world.tasks import Problem
 from s1x.world.tokenizer import core_size
 
@@ -124,7 +124,7 @@ def pretrain(
     )
     model.train()
     log, batches, step, t0 = [], [], 0, time.time()
-    bar = tqdm(total=steps, desc="pretrain base", unit="step", mininterval=1.0)
+    bar = progress(steps, "pretrain base", unit="step", leave=True)
     while step < steps:
         if not batches:
             batches = length_bucketed_batches([len(s) for s in seqs], batch_size, rng)

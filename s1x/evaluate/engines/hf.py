@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from typing import Callable, Sequence
 
 import torch
-from tqdm.auto import tqdm
 from transformers import DynamicCache, LogitsProcessor, LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
 
 from s1x.evaluate.engines.base import GenerationOutput, GenerationRequest
 from s1x.formatting import end_of_turn_id
 from s1x.models import load_model
+from s1x.progress import progress
 
 
 @dataclass
@@ -69,7 +69,7 @@ class HFEngine:
         order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
         out: list[Completion | None] = [None] * len(prompts)
         torch.manual_seed(seed)
-        bar = tqdm(total=len(prompts), desc=desc, unit="q", leave=False, mininterval=1.0)
+        bar = progress(len(prompts), desc, unit="q")
         for idx in length_batches(order, [len(p) for p in prompts], max_new_tokens, self.batch_size, self.max_batch_tokens):
             ids, mask = left_pad([prompts[i] for i in idx], self.pad_id)
             width = ids.shape[1]
@@ -106,7 +106,7 @@ class HFEngine:
         groups: dict[tuple, list[tuple[int, GenerationRequest]]] = {}
         for i, r in flat:
             groups.setdefault((r.temperature, r.top_p), []).append((i, r))
-        bar = tqdm(total=len(flat), desc=desc, unit="req", leave=False, mininterval=1.0)
+        bar = progress(len(flat), desc, unit="req")
         for (temperature, top_p), items in groups.items():
             torch.manual_seed(min(r.seed for _, r in items))
             items = sorted(items, key=lambda x: len(x[1].prompt_ids))
@@ -159,7 +159,7 @@ class HFEngine:
         excluded; at most ``max_new_tokens``)."""
         order = sorted(range(len(sequences)), key=lambda i: len(sequences[i]))
         out: list[list[list[int]]] = [[[] for _ in c] for c in cuts]
-        bar = tqdm(total=len(sequences), desc=desc, unit="seq", leave=False, mininterval=1.0)
+        bar = progress(len(sequences), desc, unit="seq")
         # Every sequence becomes one row per cut: keep about batch_size rows per forward pass.
         per_batch = max(1, self.batch_size // max(1, max(len(c) for c in cuts)))
         for start in range(0, len(order), per_batch):
