@@ -7,6 +7,8 @@ typed schemas in :mod:`s1x.config`.)
 
 from __future__ import annotations
 
+import re
+
 from omegaconf import OmegaConf
 
 from s1x.config import STAGES
@@ -15,6 +17,9 @@ from s1x.evaluate.methods.plan import KINDS as METHOD_KINDS
 from s1x.evaluate.methods.plan import NEEDS_BUDGETS, TRACE_FORMAT_OF
 from s1x.grading import KINDS
 from s1x.selection.funnel import FILTERS
+
+
+ENGINES = ("hf", "vllm", "openai")
 
 
 class ConfigError(ValueError):
@@ -65,13 +70,17 @@ def validate(cfg) -> None:
     _check(len(cfg.benchmark) > 0, "benchmark", [], "select at least one, e.g. benchmark=[tiny-mixed]")
     for name, b in cfg.benchmark.items():
         _check(b.grader in KINDS, f"benchmark.{name}.grader", b.grader, f"must be one of {list(KINDS)}")
+        _check(b.limit is None or b.limit > 0, f"benchmark.{name}.limit", b.limit,
+               "must be a positive number of questions (the first N), or null for all")
         for k in b.extra_graders:
             _check(k in KINDS, f"benchmark.{name}.extra_graders", list(b.extra_graders), f"each must be one of {list(KINDS)}")
     _check(cfg.engine.batch_size > 0, "engine.batch_size", cfg.engine.batch_size, "must be positive")
-    _check(cfg.engine.name in ("hf", "vllm"), "engine.name", cfg.engine.name, "must be hf or vllm")
+    _check(cfg.engine.name in ENGINES, "engine.name", cfg.engine.name, f"must be one of {list(ENGINES)}")
     if cfg.engine.name == "vllm":
         _check(cfg.engine.tensor_parallel_size > 0, "engine.tensor_parallel_size", cfg.engine.tensor_parallel_size,
                "must be a positive number of GPUs")
+    if cfg.engine.name == "openai":
+        _validate_openai_engine(cfg.engine)
     lg = cfg.logger
     _check(lg.name in ("none", "wandb"), "logger.name", lg.name, "must be none or wandb")
     _check(lg.mode in ("online", "offline", "disabled"), "logger.mode", lg.mode, "must be online, offline or disabled")
@@ -111,7 +120,8 @@ def _validate_method(cfg) -> None:
            "must be auto, one_pass or rounds")
     if m.controller == "one_pass":
         _check(cfg.engine.name == "hf", "method.controller", m.controller,
-               "one_pass needs the hf engine's logits processors; use method.controller=rounds (or auto) with vllm")
+               "one_pass needs the hf engine's logits processors; use method.controller=rounds (or auto) with "
+               f"engine={cfg.engine.name}")
     if m.answer_each_ignore:
         _check(m.kind == "bf", "method.answer_each_ignore", True, "only budget forcing (kind bf) has ignores to share")
         _check(m.num_ignore > 0 and m.min_thinking_tokens == 0, "method.answer_each_ignore", True,
@@ -139,6 +149,20 @@ def _validate_method(cfg) -> None:
     if m.trace_format != "plain" and "sft" in cfg.stages:
         _check(cfg.sft.trace_format == m.trace_format, "sft.trace_format", cfg.sft.trace_format,
                f"method {m.name} needs a model trained with sft.trace_format={m.trace_format}")
+
+
+def _validate_openai_engine(e) -> None:
+    _check(not OmegaConf.is_missing(e, "base_url") and bool(e.base_url) and str(e.base_url).startswith(("http://", "https://")), "engine.base_url", e.base_url,
+           "give the server's OpenAI API root, e.g. engine.base_url=http://127.0.0.1:8000/v1")
+    _check(e.server in ("generic", "vllm"), "engine.server", e.server,
+           "must be generic (standard fields only) or vllm (a server with vLLM's extras)")
+    _check(e.api_key_env is None or re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", e.api_key_env) is not None,
+           "engine.api_key_env", "<hidden>", "must name the environment variable that holds the key "
+           "(e.g. OPENAI_API_KEY), never the key itself")
+    for key in ("concurrency", "timeout_s", "connect_timeout_s"):
+        _check(e[key] > 0, f"engine.{key}", e[key], "must be positive")
+    _check(e.max_retries >= 0 and e.retry_backoff_s >= 0, "engine.max_retries", e.max_retries,
+           "max_retries and retry_backoff_s must be >= 0")
 
 
 def _validate_distributed(cfg) -> None:

@@ -1,6 +1,7 @@
 """Shared helpers: compose the real config, run the real CLI."""
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -29,6 +30,13 @@ def run_cli(args, cache_dir, run_dir, timeout=900):
     env = {**os.environ, "S1X_CACHE_DIR": str(cache_dir)}
     cmd = [sys.executable, "-m", "s1x.run", *args, f"hydra.run.dir={run_dir}"]
     return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def free_port() -> int:
+    """A TCP port nothing listens on now, on 127.0.0.1 (for servers the tests start)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 @pytest.fixture(autouse=True)
