@@ -25,9 +25,9 @@ def compose_config(overrides=()):
         return compose(config_name="config", overrides=list(overrides))
 
 
-def run_cli(args, cache_dir, run_dir, timeout=900):
-    """``python -m s1x.run`` as a user types it, with its own cache and run dir."""
-    env = {**os.environ, "S1X_CACHE_DIR": str(cache_dir)}
+def run_cli(args, cache_dir, run_dir, timeout=900, env=None):
+    """``python -m s1x.run`` as a user types it, with its own cache and run dir (and ``env`` added)."""
+    env = {**os.environ, "S1X_CACHE_DIR": str(cache_dir), **(env or {})}
     cmd = [sys.executable, "-m", "s1x.run", *args, f"hydra.run.dir={run_dir}"]
     return subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
 
@@ -71,3 +71,13 @@ def smollm2(cache):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("HF_HUB_OFFLINE", "1")
         return resolve_model(model_config_of("smollm2-135m-instruct"), cache).path
+
+
+@pytest.fixture(scope="session")
+def smol_run(cache, smollm2, tmp_path_factory):
+    """``python -m s1x.run setting=smol`` once per session, offline (the wheel's SmolLM2, converted
+    by the ``smollm2`` fixture into the same cache): (run dir, completed process)."""
+    run_dir = tmp_path_factory.mktemp("runs") / "smol"
+    r = run_cli(["setting=smol"], cache, run_dir, timeout=3600, env={"HF_HUB_OFFLINE": "1"})
+    assert r.returncode == 0, r.stderr[-3000:]
+    return run_dir, r
