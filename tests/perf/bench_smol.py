@@ -24,15 +24,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import torch
-
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
-from bench_bf_overhead import best_of  # noqa: E402
+from bench_bf_overhead import best_of, same_steps_plain  # noqa: E402
 from conftest import compose_config  # noqa: E402
 from serving import transformers_serve  # noqa: E402
 
-from s1x.evaluate.engines.hf import HFEngine, left_pad  # noqa: E402
+from s1x.evaluate.engines.hf import HFEngine  # noqa: E402
 
 
 def smol_checkpoint() -> str:
@@ -69,17 +67,7 @@ def main() -> None:
     # 1. BF one pass vs plain generate, the same decoding steps.
     t_bf, samples = best_of(args.repeats, lambda: run_one_pass(engine, prompts, tokens, args.cap, num_ignore=2,
                                                                max_answer_tokens=12))
-    order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
-    batches = [order[s : s + args.batch_size] for s in range(0, len(order), args.batch_size)]
-    steps = [max(len(samples[i].token_ids) for i in b) for b in batches]
-
-    @torch.inference_mode()
-    def plain():
-        for b, n in zip(batches, steps):
-            ids, mask = left_pad([prompts[i] for i in b], tok.pad_token_id)
-            engine.model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=n, min_new_tokens=n,
-                                  do_sample=False, pad_token_id=tok.pad_token_id, eos_token_id=engine.eos_id)
-
+    plain, batches, steps = same_steps_plain(engine, prompts, samples, args.batch_size)
     t_plain, _ = best_of(args.repeats, plain)
     slots = sum(n * len(b) for b, n in zip(batches, steps))  # token positions decoded, padding rows included
     print(f"{len(prompts)} questions, batch {args.batch_size}, cap {args.cap}, "
