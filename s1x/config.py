@@ -26,6 +26,8 @@ class SettingConfig:
 
     name: str = "tiny"
     description: str = ""
+    # Evaluate only the first N questions of every benchmark (null: all); benchmark.<name>.limit wins.
+    benchmark_limit: Optional[int] = None
 
 
 @dataclass

@@ -68,6 +68,9 @@ def validate(cfg) -> None:
     _validate_distributed(cfg)
 
     _check(len(cfg.benchmark) > 0, "benchmark", [], "select at least one, e.g. benchmark=[tiny-mixed]")
+    limit = cfg.setting.get("benchmark_limit")
+    _check(limit is None or limit > 0, "setting.benchmark_limit", limit,
+           "must be a positive number of questions (the first N of every benchmark), or null for all")
     for name, b in cfg.benchmark.items():
         _check(b.grader in KINDS, f"benchmark.{name}.grader", b.grader, f"must be one of {list(KINDS)}")
         _check(b.limit is None or b.limit > 0, f"benchmark.{name}.limit", b.limit,

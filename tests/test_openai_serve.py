@@ -6,7 +6,8 @@ HTTP path changes is tokenization: the server takes the prompt as text and retur
 text, which s1x re-tokenizes with the model's tokenizer. So the test compares the
 two engines' texts for ``method=none`` and ``method=bf`` (no ignores) on 4 questions
 and lists every difference with the re-tokenization that explains it; a difference
-whose HF tokens survive decode -> encode unchanged would be unexplained and fails.
+whose HF tokens survive decode -> encode unchanged (and hold no special token the
+model wrote, which a server's text drops) would be unexplained and fails.
 """
 
 import json
@@ -32,8 +33,14 @@ def served(checkpoint, tmp_path_factory):
         yield url, log
 
 
-def _retokenization(tok, ids: list[int]) -> str | None:
-    """Where decoding ``ids`` and encoding the text again gives other tokens, or None if it does not."""
+def _retokenization(tok, sample) -> str | None:
+    """What the text path cannot carry in an HF sample's ids, or None: ids that decode and encode
+    to other ids, or a special token the model wrote (a server's text skips special tokens)."""
+    ids = sample.token_ids
+    written = [t for t, k in zip(ids[:-1], sample.kinds) if k in ("think", "answer")]
+    special = sorted(set(written) & set(tok.all_special_ids))
+    if special:
+        return f"model wrote special token(s) {tok.convert_ids_to_tokens(special)}, dropped from the server's text"
     again = tok(tok.decode(ids), add_special_tokens=False)["input_ids"]
     if again == ids:
         return None
@@ -79,7 +86,7 @@ def test_openai_engine_gives_the_text_of_the_hf_engine_under_greedy(served, chec
                 if s["response"] == tok.decode(h.token_ids):
                     same += 1
                     continue
-                why = _retokenization(tok, h.token_ids)
+                why = _retokenization(tok, h)
                 differences.append((method, cap, q.id, why, s["response"], tok.decode(h.token_ids)))
     for d in differences:
         print("openai vs hf differs:", d)

@@ -26,7 +26,8 @@ def test_smol_pool_and_benchmark_load_through_the_configs():
     from s1x.selection.pools import s1k_schema_pool
 
     cfg = compose_config(["setting=smol"])
-    assert cfg.pool.path == str(smol_data.POOL_FILE) and cfg.benchmark["smol-arith"].limit == 4
+    assert cfg.pool.path == str(smol_data.POOL_FILE) and cfg.setting.benchmark_limit == 4
+    assert cfg.benchmark["smol-arith"].limit is None  # the setting's limit applies; a benchmark's own would win
     pool = s1k_schema_pool(rows_from(cfg.pool.path), cfg.pool.trace_source)
     assert len(pool) == 96 and all(p.trace.endswith(f"So the answer is {p.solution}.") for p in pool)
     questions = load_benchmark(cfg.benchmark["smol-arith"])  # all 24; evaluation takes the first `limit`

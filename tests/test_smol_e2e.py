@@ -43,7 +43,7 @@ def test_smol_setting_runs_select_sft_and_bf_on_smollm2(smol_run, smollm2):
     assert {(x["benchmark"], x["budget"]) for x in rows} == {(b, c) for b in ("smol-arith", "tiny-mixed") for c in (16, 64)}
     for row in rows:
         samples = _samples(run_dir, row)
-        assert len(samples) == row["n"] == (4 if row["benchmark"] == "smol-arith" else 2)
+        assert len(samples) == row["n"] == 4  # setting.benchmark_limit
         assert row["within_budget_rate"] == 1.0 and row["max_thinking_tokens"] <= row["budget"], row
         for s in samples:
             assert s["thinking_tokens"] <= row["budget"] and "<|im_start|>answer\nAnswer:" in s["response"]
@@ -132,3 +132,31 @@ def test_every_method_writes_rows_on_smollm2(checkpoint, cache, tmp_path):
             assert [x["num_ignore"] for x in rows] == [0, 1, 2]
         if method == "majority":
             assert [x["k"] for x in rows] == [1, 2]
+
+
+def _shared_benchmarks():
+    """The real MATH500/AIME files of the project's shared folder beside the checkout, if any."""
+    from conftest import ROOT
+
+    for shared in (ROOT.parent / "shared", ROOT.parent.parent / "shared"):
+        if (shared / "data" / "benchmarks" / "math500.jsonl").is_file():
+            return shared / "data" / "benchmarks"
+    return None
+
+
+@pytest.mark.skipif(_shared_benchmarks() is None, reason="no ../shared/data/benchmarks beside this checkout")
+def test_real_math500_and_aime24_files_on_smollm2(checkpoint, cache, tmp_path):
+    from s1x import pipeline
+
+    files = _shared_benchmarks()
+    cfg = compose_config(["setting=smol", "stages=[evaluate]", "model=hub", f"model.name_or_path={checkpoint}",
+                          "benchmark=[math500,aime24]", "benchmark.math500.kind=file",
+                          f"benchmark.math500.path={files / 'math500.jsonl'}", "benchmark.aime24.kind=file",
+                          f"benchmark.aime24.path={files / 'aime24_nofigures.jsonl'}", "setting.benchmark_limit=2",
+                          "method.budgets=[32]", f"paths.cache_dir={cache}"])
+    rows = pipeline.run(cfg, tmp_path)["results"]
+    assert {(x["benchmark"], x["n"], x["within_budget_rate"]) for x in rows} == {("math500", 2, 1.0), ("aime24", 2, 1.0)}
+    for row in rows:
+        for s in _samples(tmp_path, row):
+            assert s["grader"] == ("math" if row["benchmark"] == "math500" else "integer") and s["gold"]
+            assert "<|im_start|>answer\nAnswer:" in s["response"] and isinstance(s["correct"], bool)

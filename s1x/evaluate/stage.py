@@ -76,15 +76,16 @@ def evaluate_stage(cfg, runner: StageRunner, model_path: str, model_key: str, ou
     rows: list[dict] = []
     engine = None
     for name, bcfg in cfg.benchmark.items():
-        spec = {"method": _plain(cfg.method), "benchmark": _plain(bcfg), "engine": engine_spec(cfg.engine),
-                "seed": cfg.seed, "data": data_version(bcfg)}
+        limit = bcfg.limit if bcfg.limit is not None else cfg.setting.get("benchmark_limit")
+        spec = {"method": _plain(cfg.method), "benchmark": {**_plain(bcfg), "limit": limit},
+                "engine": engine_spec(cfg.engine), "seed": cfg.seed, "data": data_version(bcfg)}
         key = runner.cache.key("evaluate", STAGE_VERSION, spec, {"model": model_key})
 
-        def build(tmp: Path, bcfg=bcfg, name=name) -> dict:
+        def build(tmp: Path, bcfg=bcfg, name=name, limit=limit) -> dict:
             nonlocal engine
             if engine is None:  # built once, and only if some benchmark is not cached
                 engine = make_engine(cfg.engine, model_path)
-            questions = load_benchmark(bcfg)[: bcfg.limit]  # limit None: all of them
+            questions = load_benchmark(bcfg)[:limit]  # limit None: all of them
             bench_rows = evaluate_benchmark(engine, engine.tokenizer, questions, name, cfg.method, cfg.seed, tmp,
                                             list(bcfg.extra_graders))
             write_json(tmp / "rows.json", bench_rows)
