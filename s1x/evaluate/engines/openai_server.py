@@ -166,29 +166,32 @@ class OpenAIEngine:
             text = self.tokenizer.decode(ids)
         return GenerationOutput(ids, text, finish, stop_id, {"completion_tokens": completion_tokens})
 
-    def _complete(self, req: GenerationRequest) -> list[GenerationOutput]:
+    def _calls(self, req: GenerationRequest) -> list[dict]:
+        """The request bodies of one request: one, or one per sample where servers may ignore ``n``."""
         if self.server == "vllm" or req.n == 1:
-            calls = [(req.seed, req.n)]
-        else:  # one request per sample: generic servers may ignore n
-            calls = [(req.seed + j, 1) for j in range(req.n)]
-        outs = []
-        for seed, n in calls:
-            res = self._post("/completions", self._body(req, seed, n))
-            choices = sorted(res.get("choices", []), key=lambda c: c.get("index", 0))
-            if len(choices) != n:
-                raise ServerUnavailable(f"engine=openai: asked {self.base_url} for {n} completions, got {len(choices)}")
-            usage = (res.get("usage") or {}).get("completion_tokens") if n == 1 else None
-            outs += [self._output(req, c, usage) for c in choices]
-        return outs
+            return [self._body(req, req.seed, req.n)]
+        return [self._body(req, req.seed + j, 1) for j in range(req.n)]
+
+    def _outputs(self, req: GenerationRequest, body: dict, res: dict) -> list[GenerationOutput]:
+        choices = sorted(res.get("choices", []), key=lambda c: c.get("index", 0))
+        if len(choices) != body.get("n", 1):
+            raise ServerUnavailable(f"engine=openai: asked {self.base_url} for {body.get('n', 1)} completions, "
+                                    f"got {len(choices)}")
+        usage = (res.get("usage") or {}).get("completion_tokens") if len(choices) == 1 else None
+        return [self._output(req, c, usage) for c in choices]
 
     def generate_requests(self, requests: Sequence[GenerationRequest], desc: str = "generate") -> list[list[GenerationOutput]]:
-        """The ``n`` outputs of every request, in request order (:mod:`s1x.evaluate.engines.base`)."""
-        bar = tqdm(total=len(requests), desc=desc, unit="req", leave=False, mininterval=1.0)
+        """The ``n`` outputs of every request, in request order (:mod:`s1x.evaluate.engines.base`).
+
+        Only the HTTP calls run in the worker threads; the tokenizer (decoding prompts,
+        re-tokenizing completions) is used in this thread alone."""
+        calls = [(i, body) for i, r in enumerate(requests) for body in self._calls(r)]
+        bar = tqdm(total=len(calls), desc=desc, unit="req", leave=False, mininterval=1.0)
+        out: list[list[GenerationOutput]] = [[] for _ in requests]
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
-            futures = [pool.submit(self._complete, r) for r in requests]
-            out = []
-            for f in futures:
-                out.append(f.result())
+            futures = [pool.submit(self._post, "/completions", body) for _, body in calls]
+            for (i, body), f in zip(calls, futures):
+                out[i] += self._outputs(requests[i], body, f.result())
                 bar.update(1)
         bar.close()
         return out
