@@ -24,6 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import torch
+
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "tests"))
 from bench_bf_overhead import best_of, same_steps_plain  # noqa: E402
@@ -56,7 +58,11 @@ def main() -> None:
     p.add_argument("--batch-size", type=int, default=8)
     p.add_argument("--cap", type=int, default=64)
     p.add_argument("--repeats", type=int, default=2)
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch threads (default torch's); 1 is steadier on a machine other jobs share")
     args = p.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     ckpt = args.checkpoint or smol_checkpoint()
     tok = load_tokenizer(ckpt)
     engine = HFEngine(ckpt, tok, batch_size=args.batch_size)
@@ -77,7 +83,8 @@ def main() -> None:
 
     # 2. engine=openai (transformers serve) vs engine=hf, method=none at the cap.
     t_hf, hf_out = best_of(1, lambda: run_one_pass(engine, prompts, tokens, args.cap, max_answer_tokens=12))
-    with tempfile.TemporaryDirectory() as tmp, transformers_serve(ckpt, Path(tmp) / "server.log") as url:
+    server_env = {"OMP_NUM_THREADS": str(args.threads)} if args.threads else None  # the same threads as here
+    with tempfile.TemporaryDirectory() as tmp, transformers_serve(ckpt, Path(tmp) / "server.log", server_env) as url:
         served = OpenAIEngine(url, ckpt, tok, concurrency=4)
         run_rounds(served, prompts[:1], tokens, 4, max_answer_tokens=2)  # warm the server up
         t0 = time.perf_counter()
