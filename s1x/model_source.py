@@ -24,7 +24,6 @@ A ``model`` option names its weights in one of these ways (first match wins):
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import shutil
 import subprocess
@@ -34,7 +33,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from s1x.cache import StageCache, stable_hash
+from s1x.cache import StageCache, file_sha256, stable_hash
 from s1x.models import TOKENIZER_SUBDIR, model_identity
 from s1x.validation import ConfigError
 
@@ -56,15 +55,6 @@ class ResolvedModel:
     identity: str
     source: str  # local | hub | gguf | wheel
     note: str = ""
-
-
-def file_sha256(path: str | os.PathLike) -> str:
-    """The SHA-256 of a file, read in 1 MiB chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def hub_offline_reason() -> str | None:

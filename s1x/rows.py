@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from s1x.cache import file_sha256
 from s1x.world import tasks
 
 
@@ -37,7 +38,12 @@ def rows_from(path: str, split: str = "train", config: str | None = None) -> lis
     return list(ds)
 
 
-def data_version(cfg) -> int | None:
-    """What, besides its config, identifies a pool's or benchmark's data in cache keys:
-    the generator version for the tiny world; None for hub ids and files."""
-    return tasks.WORLD_VERSION if cfg.kind == "tiny" else None
+def data_version(cfg) -> int | str | None:
+    """What, besides its config, identifies a pool's or benchmark's data in cache keys: the
+    generator version for the tiny world, the content hash of a local file (an edited file is
+    new data), None for hub ids and saved dataset dirs."""
+    if cfg.kind == "tiny":
+        return tasks.WORLD_VERSION
+    if cfg.kind == "file" and cfg.path and Path(cfg.path).is_file():
+        return file_sha256(cfg.path)
+    return None
