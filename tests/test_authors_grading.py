@@ -135,6 +135,11 @@ def test_judge_config_is_checked_before_any_work():
         validate(compose_config(["setting=paper", "benchmark.math500.grader=judge"]))
     validate(compose_config(["setting=paper", "benchmark.math500.grader=judge", "judge.model=/models/judge",
                              "judge.engine.name=vllm"]))
+    # A judge behind a server: its engine is checked like the main one, under judge.engine.
+    served = ["setting=paper", "benchmark.math500.grader=judge", "judge.model=judge-model", "judge.engine.name=openai"]
+    with pytest.raises(ConfigError, match=r"judge\.engine\.base_url"):
+        validate(compose_config(served))
+    validate(compose_config([*served, "judge.engine.base_url=http://127.0.0.1:8000/v1"]))
     with pytest.raises(ConfigError, match="benchmark.tiny-mixed.extraction"):
         validate(compose_config(["benchmark.tiny-mixed.extraction=theirs"]))
     with pytest.raises(ConfigError, match="benchmark.tiny-choice.unparsed_choice"):

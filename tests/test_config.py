@@ -22,7 +22,7 @@ def _options():
 def test_every_group_option_composes_and_validates():
     options = _options()
     # Counted so a new option cannot be silently skipped (the torchtune bug).
-    assert len(options) == 44, options
+    assert len(options) == 49, options
     assert {g for g, _ in options} == set(GROUPS)
     for group, option in options:
         if group == "model" and option == "hub":
@@ -31,6 +31,8 @@ def test_every_group_option_composes_and_validates():
             # The tiny pool's probes are the tiny base's checkpoints: other models evaluate,
             # or select from a pool with probes of their own (setting=paper).
             overrides = [f"model={option}", "stages=[evaluate]"]
+        elif group == "engine" and option == "openai":
+            overrides = ["engine=openai", "engine.base_url=http://127.0.0.1:8000/v1"]
         elif group == "pool" and option == "file":
             overrides = ["pool=file", "pool.path=/data/pool.parquet"]
         elif group == "benchmark":

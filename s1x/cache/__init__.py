@@ -4,7 +4,8 @@
 clears debris (:mod:`s1x.cache.__main__`).
 """
 
-from s1x.cache.identity import HashMemo, content_identity
+from s1x.cache.identity import HashMemo, content_identity, file_sha256
 from s1x.cache.store import CorruptEntryError, Entry, StageCache, StageRunner, stable_hash
 
-__all__ = ["CorruptEntryError", "Entry", "HashMemo", "StageCache", "StageRunner", "content_identity", "stable_hash"]
+__all__ = ["CorruptEntryError", "Entry", "HashMemo", "StageCache", "StageRunner", "content_identity", "file_sha256",
+           "stable_hash"]

@@ -26,7 +26,7 @@ def _stat_token(st: os.stat_result) -> str:
     return f"{st.st_dev}-{st.st_ino}-{st.st_size}-{st.st_mtime_ns}"
 
 
-def sha256_file(path: Path) -> str:
+def file_sha256(path: Path) -> str:
     """SHA-256 of a file's bytes, streamed."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -52,7 +52,7 @@ class HashMemo:
                 return memo.read_text().strip()
             except OSError:
                 pass
-        digest = sha256_file(path)
+        digest = file_sha256(path)
         if memo is not None and st.st_size >= self.rehash_below:
             self.remember(path, digest, st)
         return digest

@@ -36,7 +36,7 @@ def thinking_room(method, engine, prompts: list[list[int]], tokens: ForcingToken
     context = getattr(engine, "context_length", None)
     if not context:
         raise ValueError("method.max_thinking_tokens=auto needs the engine's context length; "
-                         "set engine.max_model_len (vllm) or give a number, e.g. method.max_thinking_tokens=32000")
+                         "set engine.max_model_len (vllm, openai) or give a number, e.g. method.max_thinking_tokens=32000")
     room = context - max(len(p) for p in prompts) - (1 + len(tokens.end_sequence) + method.max_answer_tokens + 1)
     if room <= 0:
         raise ValueError(f"method.max_thinking_tokens=auto leaves {room} thinking tokens: the longest prompt has "

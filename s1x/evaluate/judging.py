@@ -21,7 +21,10 @@ def uses_judge(bcfg) -> bool:
 
 def request_completer(engine, max_new_tokens: int) -> Callable[[Sequence[str], float, int], list[str]]:
     """``complete(prompts, temperature, seed) -> replies``: each prompt as one user turn of the
-    judge's chat template, answered through ``engine.generate_requests``."""
+    judge's chat template, answered through ``engine.generate_requests``; an engine that talks
+    to a server with chat completions (engine=openai) lets the server apply the template."""
+    if hasattr(engine, "chat"):
+        return lambda prompts, temperature, seed: engine.chat(list(prompts), temperature, seed, max_new_tokens)
     tokenizer = engine.tokenizer
 
     def complete(prompts: Sequence[str], temperature: float, seed: int) -> list[str]:

@@ -21,19 +21,33 @@ from s1x.evaluate.samples import Grading
 from s1x.models import load_tokenizer
 from s1x.records import write_json
 from s1x.rows import data_version
+from s1x.validation import ConfigError
 
 
-STAGE_VERSION = 5  # 2: math grader, graded in worker processes; 3: every method, engine interface, rounds;
+STAGE_VERSION = 6  # 2: math grader, graded in worker processes; 3: every method, engine interface, rounds;
 # 4: generation_config extras off (top_k, repetition penalty), rs skips cut samples, per-request seeds;
 # 5: questions that cannot fit the context are skipped and counted, row.json per cell (resumable)
+# 6: a cut adds no newline after any line-ending token (BPE: "\n\n", " \n"), benchmark limit
 
 def _plain(node) -> dict:
     return OmegaConf.to_container(node, resolve=True)
 
 
 def make_engine(engine_cfg, model_path: str):
-    """The configured inference engine over ``model_path``."""
+    """The configured inference engine over ``model_path`` (for ``openai``: its tokenizer, and the
+    served model's default name)."""
     tokenizer = load_tokenizer(model_path)
+    if engine_cfg.name == "openai":
+        from s1x.evaluate.engines.openai_server import OpenAIEngine, ServerUnavailable
+
+        try:
+            return OpenAIEngine(engine_cfg.base_url, engine_cfg.model or model_path, tokenizer,
+                                api_key_env=engine_cfg.api_key_env, server=engine_cfg.server,
+                                concurrency=engine_cfg.concurrency, timeout_s=engine_cfg.timeout_s,
+                                connect_timeout_s=engine_cfg.connect_timeout_s, max_retries=engine_cfg.max_retries,
+                                retry_backoff_s=engine_cfg.retry_backoff_s, max_model_len=engine_cfg.max_model_len)
+        except ServerUnavailable as e:
+            raise ConfigError(str(e)) from None
     if engine_cfg.name == "vllm":
         from s1x.evaluate.engines.vllm import VLLMEngine
 
@@ -45,6 +59,21 @@ def make_engine(engine_cfg, model_path: str):
                     engine_cfg.max_batch_tokens)
 
 
+# How an engine is reached, not what it computes: left out of the cache key.
+_OPERATIONAL = ("api_key_env", "concurrency", "timeout_s", "connect_timeout_s", "max_retries", "retry_backoff_s")
+# The openai engine's keys: absent from hf/vllm keys, which stay what they were before it existed.
+_OPENAI_KEYS = _OPERATIONAL + ("base_url", "model", "server")
+
+
+def engine_spec(engine_cfg) -> dict:
+    """The engine's part of the evaluate key. An ``openai`` server is keyed by its URL and served
+    model name (s1x cannot see its weights); hf/vllm keys are unchanged."""
+    spec = _plain(engine_cfg)
+    if spec["name"] == "openai":
+        return {k: v for k, v in spec.items() if k not in _OPERATIONAL}
+    return {k: v for k, v in spec.items() if k not in _OPENAI_KEYS}
+
+
 def evaluate_stage(cfg, runner: StageRunner, model_path: str, model_identity: str, out_dir: Path,
                    questions: dict | None = None) -> list[dict]:
     """Evaluate ``cfg.method`` on every configured benchmark; copy the samples into the run dir
@@ -52,19 +81,20 @@ def evaluate_stage(cfg, runner: StageRunner, model_path: str, model_identity: st
     rows: list[dict] = []
     engine = judge = None
     for name, bcfg in cfg.benchmark.items():
-        spec = {"method": _plain(cfg.method), "benchmark": _plain(bcfg), "engine": _plain(cfg.engine),
-                "seed": cfg.seed, "data": data_version(bcfg, runner.cache.memo)}
+        limit = bcfg.limit if bcfg.limit is not None else cfg.setting.get("benchmark_limit")
+        spec = {"method": _plain(cfg.method), "benchmark": {**_plain(bcfg), "limit": limit},
+                "engine": engine_spec(cfg.engine), "seed": cfg.seed, "data": data_version(bcfg, runner.cache.memo)}
         if uses_judge(bcfg):  # only then: runs without a judge keep their cache keys
-            spec["judge"] = _plain(cfg.judge)
+            spec["judge"] = {**_plain(cfg.judge), "engine": engine_spec(cfg.judge.engine)}
         key = runner.cache.key("evaluate", STAGE_VERSION, spec, {"model": model_identity})
 
-        def build(tmp: Path, bcfg=bcfg, name=name) -> dict:
+        def build(tmp: Path, bcfg=bcfg, name=name, limit=limit) -> dict:
             nonlocal engine, judge
             if engine is None:  # built once, and only if some benchmark is not cached
                 engine = make_engine(cfg.engine, model_path)
             if judge is None and uses_judge(bcfg):
                 judge = request_completer(make_engine(cfg.judge.engine, cfg.judge.model), cfg.judge.max_new_tokens)
-            qs = questions[name] if questions else load_benchmark(bcfg)
+            qs = (questions[name] if questions else load_benchmark(bcfg))[:limit]  # limit None: all of them
             grading = Grading(bcfg.extraction, bcfg.unparsed_choice, judge if uses_judge(bcfg) else None,
                               cfg.judge.retries)
             bench_rows = evaluate_benchmark(engine, engine.tokenizer, qs, name, cfg.method, cfg.seed, tmp,

@@ -173,6 +173,15 @@ def gradient_accumulation(global_batch: int, per_device: int, world_size: int) -
     return global_batch // per_step
 
 
+def servable_layout(base_model: str) -> bool:
+    """Whether a checkpoint of ``base_model`` also gets its tokenizer at the top, where servers
+    (``vllm serve``, ``transformers serve``) and ``AutoTokenizer`` look: yes for hub ids and dirs
+    that have it there; no for the tiny world's base, whose word-level tokenizer stays in
+    ``tokenizer/`` only (see :mod:`s1x.models`)."""
+    base = Path(base_model)
+    return not base.exists() or (base / "tokenizer.json").is_file()
+
+
 class OverlongError(ValueError):
     """Examples longer than ``sft.block_size`` with ``sft.overlong=error``."""
 
@@ -263,6 +272,8 @@ def run_sft(selected: list[dict], base_model: str, tokenizer, cfg, out_dir: Path
         return {}
     saved_from = cast_checkpoint(out_dir, cfg.save_dtype)
     tokenizer.save_pretrained(str(out_dir / TOKENIZER_SUBDIR))
+    if servable_layout(base_model):  # a base with its tokenizer at the top: keep the checkpoint servable
+        tokenizer.save_pretrained(str(out_dir))
     shutil.rmtree(out_dir / "trainer", ignore_errors=True)
     (out_dir / "training_args.bin").unlink(missing_ok=True)
     losses = [r["loss"] for r in map(json.loads, log_path.read_text().splitlines()) if "loss" in r]

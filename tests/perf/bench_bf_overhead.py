@@ -30,22 +30,30 @@ def best_of(repeats: int, fn) -> tuple[float, object]:
     return best, out
 
 
-def main() -> None:
-    engine, tok, prompts, tokens, args = tiny_engine_setup(__doc__.splitlines()[0])
-    cap = 256
-    t_bf, samples = best_of(args.repeats, lambda: run_one_pass(engine, prompts, tokens, cap, num_ignore=2))
-    # The same batches as the BF run (engine.generate sorts by prompt length the same way).
+def same_steps_plain(engine, prompts, samples, batch_size: int):
+    """The BF run's batches (engine.generate sorts by prompt length the same way) and a function
+    that decodes each with no logits processor for as many steps as its longest BF row:
+    (plain, batches, steps), the baseline with the same forward passes."""
+    pad = engine.pad_id
     order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
-    batches = [order[s : s + args.batch_size] for s in range(0, len(order), args.batch_size)]
+    batches = [order[s : s + batch_size] for s in range(0, len(order), batch_size)]
     steps = [max(len(samples[i].token_ids) for i in b) for b in batches]
 
     @torch.inference_mode()
     def plain():
         for b, n in zip(batches, steps):
-            ids, mask = left_pad([prompts[i] for i in b], tok.pad_token_id)
+            ids, mask = left_pad([prompts[i] for i in b], pad)
             engine.model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=n, min_new_tokens=n,
-                                  do_sample=False, pad_token_id=tok.pad_token_id, eos_token_id=engine.eos_id)
+                                  do_sample=False, pad_token_id=pad, eos_token_id=engine.eos_id)
 
+    return plain, batches, steps
+
+
+def main() -> None:
+    engine, tok, prompts, tokens, args = tiny_engine_setup(__doc__.splitlines()[0])
+    cap = 256
+    t_bf, samples = best_of(args.repeats, lambda: run_one_pass(engine, prompts, tokens, cap, num_ignore=2))
+    plain, batches, steps = same_steps_plain(engine, prompts, samples, args.batch_size)
     t_plain, _ = best_of(args.repeats, plain)
     t_rounds, _ = best_of(1, lambda: run_rounds(engine, prompts, tokens, cap, num_ignore=2))
     n_tok = sum(len(s.token_ids) for s in samples)

@@ -61,12 +61,24 @@ class RowState:
 
 @dataclass(frozen=True)
 class ForcingTokens:
-    """Token ids the processor needs, from the model's own tokenizer."""
+    """Token ids the processor needs, from the model's own tokenizer.
+
+    With a BPE vocabulary the delimiter is several ids (SmolLM2: ``<|im_start|>``
+    ``answer``), so the model's own end of thinking is detected at its first id,
+    which must be a token of its own (a special token) that text never produces
+    (:meth:`from_tokenizer` checks). A line can end in many tokens (``\n``,
+    ``\n\n``, `` \n``, ...): ``line_ends`` holds every id whose text ends in a
+    newline, so a cut adds a newline only where the text does not end in one."""
 
     end_sequence: list[int]  # delimiter + answer prefix; end_sequence[0] opens the delimiter
     newline: int
     ignore: list[int]  # the ignore string, e.g. "Wait"
     end_of_turn: int
+    line_ends: frozenset[int] = frozenset()  # ids whose text ends in a newline (newline itself included)
+
+    def ends_line(self, token_id: int) -> bool:
+        """Whether the text so far, ending in ``token_id``, ends at a line end."""
+        return token_id == self.newline or token_id in self.line_ends
 
     @classmethod
     def from_tokenizer(cls, tokenizer, delimiter: str, answer_prefix: str, ignore_str: str) -> "ForcingTokens":
@@ -75,13 +87,22 @@ class ForcingTokens:
             return tokenizer(s, add_special_tokens=False)["input_ids"]
 
         newline = enc("\n")[-1]
+        end_sequence = enc(f"{delimiter}\n{answer_prefix}")
+        opener = end_sequence[0]
+        special = set(tokenizer.all_special_ids) | set(tokenizer.get_added_vocab().values())
+        if opener not in special:
+            raise ValueError(f"the end-of-thinking delimiter {delimiter!r} starts with "
+                             f"{tokenizer.decode([opener])!r} for this tokenizer, which ordinary text also produces; "
+                             "budget forcing needs the delimiter to open with a special token (<|im_start|>)")
+        texts = tokenizer.batch_decode([[i] for i in range(len(tokenizer))])
         return cls(
-            end_sequence=enc(f"{delimiter}\n{answer_prefix}"),
+            end_sequence=end_sequence,
             newline=newline,
             # The empty ignore string (a paper variant) still needs a token to stand in
             # for the suppressed delimiter: a newline, so thinking just goes on.
             ignore=(enc(ignore_str) if ignore_str else []) or [newline],
             end_of_turn=end_of_turn_id(tokenizer),
+            line_ends=frozenset(i for i, t in enumerate(texts) if t.endswith("\n")),
         )
 
 
@@ -150,7 +171,7 @@ class BudgetForcingProcessor(LogitsProcessor):
                 row.last_kind = KIND_THINK
                 return None
             if at_cap:
-                newline = [] if row.last_token == self.tokens.newline else [self.tokens.newline]
+                newline = [] if self.tokens.ends_line(row.last_token) else [self.tokens.newline]
                 row.queue, row.queue_kind = newline + list(self.tokens.end_sequence), KIND_DELIM
                 row.forced_end, row.phase = True, ANSWER
                 return self._decide(row, argmax)

@@ -77,7 +77,7 @@ def run_rounds(engine, prompts: Sequence[Sequence[int]], tokens: ForcingTokens, 
             else:  # no end within room + 1 tokens: cut at the cap, drop the extra token
                 s.extend(out.token_ids[:room], KIND_THINK)
                 last = s.token_ids[-1] if s.token_ids else prompts[i][-1]
-                newline = [] if last == tokens.newline else [tokens.newline]
+                newline = [] if tokens.ends_line(last) else [tokens.newline]
                 s.extend(newline + list(tokens.end_sequence), KIND_DELIM)
                 s.forced_end = True
                 info["forced"] = "cap"
