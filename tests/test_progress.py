@@ -9,7 +9,7 @@ import pytest
 from tqdm import tqdm
 from transformers.utils import logging as hf_logging  # imported first, as in a run that set nothing
 
-from conftest import run_cli
+from conftest import ROOT, run_cli
 from s1x import progress as P
 
 
@@ -116,3 +116,19 @@ def test_a_bad_interval_stops_the_cli_before_any_work(tmp_path):
     assert r.stderr.strip().splitlines() == ["s1x: config error: S1X_PROGRESS_INTERVAL_S='soon' is invalid: seconds "
                                              "between progress lines, a number >= 0 (unset it for the default, 30)"]
     assert not (tmp_path / "cache").exists()
+
+
+def test_only_s1x_progress_draws_bars():
+    """Every loop of s1x goes through s1x.progress: no other module imports tqdm (a bar drawn
+    directly would put carriage returns into SLURM logs)."""
+    import ast
+
+    offenders = []
+    for path in (ROOT / "s1x").rglob("*.py"):
+        if path.name == "progress.py" and path.parent.name == "s1x":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            offenders += [f"{path.relative_to(ROOT)}: {n}" for n in names if n.split(".")[0] == "tqdm"]
+    assert offenders == []

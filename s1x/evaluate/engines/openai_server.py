@@ -41,10 +41,10 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Sequence
 
 import httpx
-from tqdm.auto import tqdm
 
 from s1x.evaluate.engines.base import GenerationOutput, GenerationRequest
 from s1x.formatting import end_of_turn_id
+from s1x.progress import progress
 
 SERVERS = ("generic", "vllm")
 RETRY_STATUS = {408, 429, 500, 502, 503, 504}
@@ -186,7 +186,7 @@ class OpenAIEngine:
         Only the HTTP calls run in the worker threads; the tokenizer (decoding prompts,
         re-tokenizing completions) is used in this thread alone."""
         calls = [(i, body) for i, r in enumerate(requests) for body in self._calls(r)]
-        bar = tqdm(total=len(calls), desc=desc, unit="req", leave=False, mininterval=1.0)
+        bar = progress(len(calls), desc, unit="req")
         out: list[list[GenerationOutput]] = [[] for _ in requests]
         with ThreadPoolExecutor(max_workers=self.concurrency) as pool:
             futures = [pool.submit(self._post, "/completions", body) for _, body in calls]
