@@ -86,10 +86,11 @@ def test_gated_dataset_error_says_what_to_do(monkeypatch):
     import datasets
 
     from s1x.rows import rows_from
+    from s1x.validation import InputError
 
     def gated(*a, **k):
         raise RuntimeError("Dataset 'Idavidrein/gpqa' is a gated dataset on the Hub. You must be authenticated")
 
     monkeypatch.setattr(datasets, "load_dataset", gated)
-    with pytest.raises(RuntimeError, match="huggingface-cli login"):
+    with pytest.raises(InputError, match="huggingface-cli login"):  # one line at the CLI, exit 2
         rows_from("Idavidrein/gpqa", split="train", config="gpqa_diamond")
