@@ -127,3 +127,12 @@ def test_the_analysis_loads_without_the_training_stack():
                          cwd=PACKAGE.parent)
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip() == "[]"
+
+
+MAX_MODULE_LINES = 400  # one concept per file: a module past this is two concepts, split it
+
+
+def test_no_module_is_over_400_lines():
+    long = {str(p.relative_to(PACKAGE.parent)): n for p in PACKAGE.rglob("*.py")
+            if (n := len(p.read_text().splitlines())) > MAX_MODULE_LINES}
+    assert long == {}, f"split these modules: {long}"

