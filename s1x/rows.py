@@ -84,6 +84,13 @@ def rows_from(path: str, split: str = "train", config: str | None = None) -> lis
     return rows
 
 
+def without_located_path(spec: dict, version) -> dict:
+    """A pool's or benchmark's config as a cache key sees it: where a local file is does not
+    matter once its bytes identify it (``version`` is their hash), so its ``path`` is left out
+    and a moved or copied file keeps its entries."""
+    return {k: v for k, v in spec.items() if k != "path"} if isinstance(version, str) else dict(spec)
+
+
 def data_version(cfg, memo: HashMemo | None = None) -> int | str | None:
     """What, besides its config, identifies a pool's or benchmark's data in cache keys: the
     generator version for the tiny world; for a local file or saved dataset dir, the hash of
@@ -91,6 +98,6 @@ def data_version(cfg, memo: HashMemo | None = None) -> int | str | None:
     id (its config names it)."""
     if cfg.kind == "tiny":
         return tasks.WORLD_VERSION
-    if cfg.path and Path(cfg.path).exists():
-        return content_identity(cfg.path, memo)
+    if cfg.path and Path(cfg.path).expanduser().exists():
+        return content_identity(Path(cfg.path).expanduser(), memo)
     return None

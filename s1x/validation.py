@@ -8,6 +8,7 @@ typed schemas in :mod:`s1x.config`.)
 from __future__ import annotations
 
 import re
+from urllib.parse import urlsplit
 
 from omegaconf import OmegaConf
 
@@ -84,6 +85,9 @@ def validate(cfg) -> None:
     _check(s.overlong in ("truncate", "drop", "error"), "sft.overlong", s.overlong, "must be truncate, drop or error")
     _check(s.precision in PRECISIONS, "sft.precision", s.precision, f"must be one of {list(PRECISIONS)}")
     _check(s.save_dtype in SAVE_DTYPES, "sft.save_dtype", s.save_dtype, f"must be one of {list(SAVE_DTYPES)}")
+    for key in ("checkpoint_every_steps", "checkpoint_every_minutes"):
+        _check(s[key] is None or s[key] > 0, f"sft.{key}", s[key],
+               "must be positive, or null for no periodic checkpoints")
     _validate_distributed(cfg)
 
     _check(bool(cfg.benchmark), "benchmark", [], "select at least one, e.g. benchmark=[tiny-mixed]")
@@ -192,6 +196,10 @@ def _validate_method(cfg) -> None:
            mt, "must be auto (8 waves; no limit under controller=authors), null (no limit) or a positive number")
     if authors:
         _validate_authors(m)
+        if cfg.engine.name == "openai":
+            _check(cfg.engine.server == "vllm", "engine.server", cfg.engine.server,
+                   "method.controller=authors needs to know which stop token ended each round and min_tokens, which "
+                   "only a server with vLLM's extras reports: use engine.server=vllm, or method.controller=rounds")
     if m.controller == "one_pass":
         _check(cfg.engine.name == "hf", "method.controller", m.controller,
                "one_pass needs the hf engine's logits processors; use method.controller=rounds (or auto) with "
@@ -247,6 +255,10 @@ def _validate_openai_engine(e, where: str = "engine") -> None:
     url = None if OmegaConf.is_missing(e, "base_url") else e.base_url
     _check(bool(url) and str(url).startswith(("http://", "https://")), f"{where}.base_url", url,
            f"give the server's OpenAI API root, e.g. {where}.base_url=http://127.0.0.1:8000/v1")
+    parts = urlsplit(str(url))
+    # The URL enters cache keys, meta.json and messages: a credential in it would be written everywhere.
+    _check(parts.username is None and parts.password is None and not parts.query, f"{where}.base_url", "<hidden>",
+           f"must hold no credentials (user:key@ or ?key=): put the key in the variable {where}.api_key_env names")
     _check(e.server in ("generic", "vllm"), f"{where}.server", e.server,
            "must be generic (standard fields only) or vllm (a server with vLLM's extras)")
     _check(e.api_key_env is None or re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", e.api_key_env) is not None,

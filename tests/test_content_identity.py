@@ -39,6 +39,11 @@ def test_an_edited_pool_file_is_featurized_and_selected_again(tmp_path):
     assert run_cli(args, cache, tmp_path / "a").returncode == 0
     r = run_cli(args, cache, tmp_path / "b")
     assert _results(tmp_path / "b")["cached"] == {"featurize": True, "select": True}
+    moved = tmp_path / "elsewhere" / "pool-copy.jsonl"  # the same bytes at another path: nothing recomputed
+    moved.parent.mkdir()
+    shutil.copy(pool, moved)
+    run_cli([a.replace(str(pool), str(moved)) for a in args], cache, tmp_path / "moved")
+    assert _results(tmp_path / "moved")["cached"] == {"featurize": True, "select": True}
     _write_pool(pool, 100)  # the same path, other content
     r = run_cli(args, cache, tmp_path / "c")
     assert r.returncode == 0, r.stderr[-2000:]
@@ -68,6 +73,10 @@ def test_an_edited_benchmark_file_is_evaluated_again(default_run, tmp_path):
     assert first > 0.5
     run_cli(args, cache, tmp_path / "b")
     assert _results(tmp_path / "b")["cached"]["evaluate"]
+    copy = tmp_path / "bench-copy.jsonl"
+    shutil.copy(bench, copy)
+    run_cli([a.replace(str(bench), str(copy)) for a in args], cache, tmp_path / "copy")
+    assert _results(tmp_path / "copy")["cached"]["evaluate"]  # known by its bytes, not its path
     write(lambda q: q.gold + "0")  # every answer changed, same path
     r = run_cli(args, cache, tmp_path / "c")
     assert r.returncode == 0, r.stderr[-2000:]

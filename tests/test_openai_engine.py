@@ -224,3 +224,22 @@ def test_the_judge_runs_over_chat_completions(server):
     body = server.bodies[-1]
     assert body["messages"][0]["role"] == "user" and "Reference answer: 1" in body["messages"][0]["content"]
     assert body["temperature"] == 0.0
+
+
+def test_the_evaluate_key_of_a_server_is_its_url_name_and_protocol():
+    """Keyed by what the answers depend on; how the server is reached, and the in-process
+    engines' settings it ignores, leave the key alone (no needless recomputation)."""
+    from s1x.evaluate.stage import engine_spec
+
+    base = ["engine=openai", "engine.base_url=http://127.0.0.1:8000/v1"]
+
+    def spec(*more):
+        return engine_spec(compose_config([*base, *more]).engine)
+
+    same = [spec("engine.concurrency=2"), spec("engine.api_key_env=OTHER_KEY"), spec("engine.timeout_s=5"),
+            spec("engine.batch_size=3"), spec("engine.device=cpu"), spec("engine.max_retries=0")]
+    assert all(s == spec() for s in same)
+    for other in (["engine.base_url=http://127.0.0.1:9000/v1"], ["engine.model=other"], ["engine.server=vllm"],
+                  ["engine.max_model_len=4096"]):
+        assert spec(*other) != spec(), other
+    assert "api_key_env" not in spec() and "base_url" not in engine_spec(compose_config([]).engine)

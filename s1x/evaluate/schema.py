@@ -119,6 +119,6 @@ class JudgeConfig:
     """The LLM of ``grader=judge`` (and ``extra_graders: [judge]``), through any engine."""
 
     model: Optional[str] = None  # hub id or local dir; null: no judge (grader=judge is refused)
-    engine: EngineConfig = field(default_factory=EngineConfig)  # hf | vllm, as the `engine` group
+    engine: EngineConfig = field(default_factory=EngineConfig)  # hf | vllm | openai, as the `engine` group
     max_new_tokens: int = 32  # the reply holds a Yes/No verdict
     retries: int = 1  # re-asks (sampled) when a reply has no verdict

@@ -20,7 +20,7 @@ from s1x.evaluate.judging import request_completer, uses_judge
 from s1x.evaluate.samples import Grading
 from s1x.models import load_tokenizer
 from s1x.records import write_json
-from s1x.rows import data_version
+from s1x.rows import data_version, without_located_path
 from s1x.validation import ConfigError
 
 
@@ -59,10 +59,13 @@ def make_engine(engine_cfg, model_path: str):
                     engine_cfg.max_batch_tokens)
 
 
-# How an engine is reached, not what it computes: left out of the cache key.
-_OPERATIONAL = ("api_key_env", "concurrency", "timeout_s", "connect_timeout_s", "max_retries", "retry_backoff_s")
 # The openai engine's keys: absent from hf/vllm keys, which stay what they were before it existed.
-_OPENAI_KEYS = _OPERATIONAL + ("base_url", "model", "server")
+_OPENAI_KEYS = ("base_url", "model", "server", "api_key_env", "concurrency", "timeout_s", "connect_timeout_s",
+                "max_retries", "retry_backoff_s")
+# What an openai evaluation depends on: the server, the served name, the protocol, the context it
+# is told. Everything else is either how it is reached (key variable, concurrency, timeouts,
+# retries) or a setting of the in-process engines (batch size, device, dtype) the server ignores.
+_OPENAI_KEYED = ("name", "base_url", "model", "server", "max_model_len", "on_context_overflow")
 
 
 def engine_spec(engine_cfg) -> dict:
@@ -70,7 +73,7 @@ def engine_spec(engine_cfg) -> dict:
     model name (s1x cannot see its weights); hf/vllm keys are unchanged."""
     spec = _plain(engine_cfg)
     if spec["name"] == "openai":
-        return {k: v for k, v in spec.items() if k not in _OPERATIONAL}
+        return {k: spec[k] for k in _OPENAI_KEYED}
     return {k: v for k, v in spec.items() if k not in _OPENAI_KEYS}
 
 
@@ -82,8 +85,9 @@ def evaluate_stage(cfg, runner: StageRunner, model_path: str, model_identity: st
     engine = judge = None
     for name, bcfg in cfg.benchmark.items():
         limit = bcfg.limit if bcfg.limit is not None else cfg.setting.get("benchmark_limit")
-        spec = {"method": _plain(cfg.method), "benchmark": {**_plain(bcfg), "limit": limit},
-                "engine": engine_spec(cfg.engine), "seed": cfg.seed, "data": data_version(bcfg, runner.cache.memo)}
+        data = data_version(bcfg, runner.cache.memo)
+        spec = {"method": _plain(cfg.method), "benchmark": {**without_located_path(_plain(bcfg), data), "limit": limit},
+                "engine": engine_spec(cfg.engine), "seed": cfg.seed, "data": data}
         if uses_judge(bcfg):  # only then: runs without a judge keep their cache keys
             spec["judge"] = {**_plain(cfg.judge), "engine": engine_spec(cfg.judge.engine)}
         key = runner.cache.key("evaluate", STAGE_VERSION, spec, {"model": model_identity})

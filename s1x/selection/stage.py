@@ -21,7 +21,7 @@ from s1x.cache import StageRunner, stable_hash
 from s1x.evaluate.benchmarks import load_benchmark
 from s1x.models import load_tokenizer, model_identity
 from s1x.records import PoolProblem, read_jsonl, write_json, write_jsonl
-from s1x.rows import data_version
+from s1x.rows import data_version, without_located_path
 from s1x.selection.featurize import featurize, given_features, run_probe, text_completer
 from s1x.selection.funnel import curate, selection_stats
 from s1x.selection.given import probe_feature
@@ -52,13 +52,18 @@ def benchmark_identities(cfg, memo=None) -> dict:
     """What decontamination compares against: every configured benchmark's questions (the config
     fields that choose them, not how they are graded) and data version."""
     keep = ("kind", "path", "hub_config", "split", "size", "seed", "choice", "min_items", "max_items")
-    return {name: {"spec": {k: b[k] for k in keep}, "data": data_version(b, memo)} for name, b in cfg.benchmark.items()}
+    out = {}
+    for name, b in cfg.benchmark.items():
+        data = data_version(b, memo)
+        out[name] = {"spec": without_located_path({k: b[k] for k in keep}, data), "data": data}
+    return out
 
 
 def selection_spec(cfg, memo=None) -> dict:
     """What determines the select stage's output besides its inputs' keys."""
     decon = "decontaminate" in cfg.selection.filters
-    return {"pool": _plain(cfg.pool), "selection": _plain(cfg.selection), "data": data_version(cfg.pool, memo),
+    data = data_version(cfg.pool, memo)
+    return {"pool": without_located_path(_plain(cfg.pool), data), "selection": _plain(cfg.selection), "data": data,
             "decontaminate": benchmark_identities(cfg, memo) if decon else None}
 
 
@@ -118,8 +123,9 @@ def selection_stage(cfg, runner: StageRunner, tokenizer, tok_id: str, build: boo
 
     memo = runner.cache.memo
     fcfg = cfg.pool.featurize
-    pool_spec = {"pool": {k: v for k, v in _plain(cfg.pool).items() if k != "featurize"},
-                 "data": data_version(cfg.pool, memo)}
+    data = data_version(cfg.pool, memo)
+    pool_spec = {"pool": without_located_path({k: v for k, v in _plain(cfg.pool).items() if k != "featurize"}, data),
+                 "data": data}
     feat_tok_id = tok_id if fcfg.tokenizer is None else model_identity(fcfg.tokenizer, memo)
     feat_spec = {**pool_spec, "tokenizer": feat_tok_id, "attempt_grader": fcfg.attempt_grader,
                  "classifier": _plain(fcfg.classifier) if fcfg.classifier.model else None}
@@ -210,7 +216,9 @@ def _probe_in_chunks(engine, tokenizer, pool: list[PoolProblem], pr, progress: P
     rerun after a kill grades only what is missing.
 
     Chunks are runs of the engine's own batches (problems in the engine's length order, cut
-    where it would cut a batch), so the chunked pass generates exactly what one call would."""
+    where it would cut a batch), so under greedy decoding the chunked pass generates exactly
+    what one call would; sampled probes (temperature > 0) are reseeded per chunk, so a resumed
+    pass draws other samples than an uninterrupted one would (each is a valid draw)."""
     from s1x.evaluate.engines.hf import length_batches
     from s1x.selection.featurize import probe_prompt
 

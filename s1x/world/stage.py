@@ -1,8 +1,8 @@
 """The pretrain stage: the tiny world's base model (``model=tiny``), built once and cached.
 
 Its probe checkpoints (``model.pretrain.checkpoints``) serve as the difficulty
-probes of the tiny pool (``base@<step>``), so selection asks for the base
-model's cache key before (or without) building it.
+probes of the tiny pool (``base@<step>``); the probes key on the base entry's
+content digest, so selection builds (or finds) the base model first.
 
 On a cache miss the stage installs the entry shipped in the package
 (:mod:`s1x.world.assets`) when it is the entry for this key, and pretrains
@@ -45,7 +45,7 @@ def pretrain_spec(cfg) -> dict:
 
 
 def pretrain_key(cfg, runner: StageRunner, tok_id: str) -> str:
-    """The tiny base model's cache key, computable without building it (probe identities use it)."""
+    """The tiny base model's cache key, computable without building it."""
     return runner.cache.key("pretrain", PRETRAIN_VERSION, pretrain_spec(cfg), {"tokenizer": tok_id})
 
 
