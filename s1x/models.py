@@ -15,6 +15,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerFast
 
 from s1x.cache import HashMemo, content_identity, stable_hash
+from s1x.cache.store import entry_digest
 from s1x.validation import InputError
 
 TOKENIZER_SUBDIR = "tokenizer"
@@ -51,8 +52,10 @@ def load_model(name_or_path: str, dtype: str = "auto"):
 def model_identity(name_or_path: str, memo: HashMemo | None = None) -> str:
     """A cache identity for a model: the hash of its files' bytes when it is a local path (a
     retrained or edited checkpoint is another model; a copied one is the same), its hub id
-    otherwise."""
+    otherwise. A directory with the stage cache's ``manifest.json`` is named by its entry digest."""
     p = Path(name_or_path)
+    if p.is_dir() and (digest := entry_digest(p, memo)) is not None:
+        return digest  # a stage-cache entry (an sft checkpoint) or a copy of one: the pipeline's own name for it
     if p.exists():
         return stable_hash({"content": content_identity(p, memo)})
     return stable_hash({"hub_id": name_or_path})

@@ -106,6 +106,19 @@ def _entry(cache, stage, match):
     return found[0]
 
 
+def test_a_copied_checkpoint_is_the_pipelines_checkpoint(default_run, cache, tmp_path):
+    """``model=<a copy of the sft entry>`` is named as the pipeline named the entry (its entry
+    digest), so the default run's evaluations are found, not recomputed."""
+    ckpt = json.loads((default_run[0] / "checkpoint.json").read_text())["path"]
+    copy = tmp_path / "my-checkpoint"
+    shutil.copytree(ckpt, copy)
+    r = run_cli(["stages=[evaluate]", f"model={copy}"], cache, tmp_path / "run")
+    assert r.returncode == 0, r.stderr[-3000:]
+    res = _results(tmp_path / "run")
+    assert res["cached"] == {"evaluate": True}
+    assert _metrics(res) == _metrics(_results(default_run[0]))
+
+
 def test_damaged_entries_are_found_moved_aside_and_rebuilt(default_run, cache, tmp_path):
     copy = tmp_path / "cache"
     shutil.copytree(cache, copy, ignore=shutil.ignore_patterns(".locks", ".tmp", ".partial", ".hashes"))

@@ -47,7 +47,7 @@ from typing import Any, Callable
 
 from filelock import FileLock
 
-from s1x.cache.identity import HashMemo, files_of
+from s1x.cache.identity import HashMemo, file_sha256, files_of
 
 log = logging.getLogger("s1x")
 
@@ -84,6 +84,22 @@ def _manifest_digest(files: dict[str, dict], volatile: tuple[str, ...] = ()) -> 
     content = sorted((rel, f["sha256"]) for rel, f in files.items()
                      if rel != META and not any(fnmatch.fnmatch(rel, v) for v in volatile))
     return hashlib.sha256(json.dumps(content).encode()).hexdigest()[:16]
+
+
+def entry_digest(path: str | os.PathLike, memo: HashMemo | None = None) -> str | None:
+    """The digest a directory copied from (or still in) the stage cache has for its current
+    bytes, computed as the cache computes an entry's digest, so ``model=<an sft entry or its
+    copy>`` names the checkpoint the pipeline's own later stages name; None without a
+    readable ``manifest.json``. The manifest only says which files are volatile: every
+    file is hashed again, so an edited copy gets another digest."""
+    path = Path(path)
+    try:
+        volatile = tuple(json.loads((path / MANIFEST).read_text())["volatile"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    files = {f.relative_to(path).as_posix(): {"sha256": memo.digest(f) if memo else file_sha256(f)}
+             for f in files_of(path) if f.relative_to(path).as_posix() != MANIFEST}
+    return _manifest_digest(files, volatile)
 
 
 class StageCache:
