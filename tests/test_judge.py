@@ -65,4 +65,6 @@ def test_the_judge_of_a_server_engine_asks_in_chat_completions():
     complete = request_completer(ServerEngine(), 16)
     grades = judge_grade_many(["q1", "q2"], ["Answer: 5", "Answer: 9"], ["5", "8"], complete, retries=0)
     assert [g.correct for g in grades] == [True, False]
-    assert len(asked) == 1 and len(asked[0][0]) == 2 and asked[0][1:] == (0.0, asked[0][2], 16)
+    prompts, temperature, _seed, max_tokens = asked[0]
+    assert len(asked) == 1 and len(prompts) == 2 and "q1" in prompts[0] and "q2" in prompts[1]
+    assert (temperature, max_tokens) == (0.0, 16)  # greedy first ask, the judge's token cap
