@@ -20,6 +20,7 @@ from s1x.formatting import TRACE_FORMATS
 from s1x.grading import KINDS
 from s1x.grading.graders import EXTRACTIONS
 from s1x.sft.precision import PRECISIONS, SAVE_DTYPES
+from s1x.sft.schema import LOSS_AVERAGES
 from s1x.selection.funnel import FILTERS, SOURCE_MATCHES
 from s1x.selection.quality import RULES as QUALITY_RULES
 
@@ -83,6 +84,7 @@ def validate(cfg) -> None:
     _check(s.trace_format in TRACE_FORMATS, "sft.trace_format", s.trace_format, f"must be one of {list(TRACE_FORMATS)}")
     _check(s.chunk_tokens > 0, "sft.chunk_tokens", s.chunk_tokens, "must be a positive number of tokens")
     _check(s.overlong in ("truncate", "drop", "error"), "sft.overlong", s.overlong, "must be truncate, drop or error")
+    _check(s.loss_average in LOSS_AVERAGES, "sft.loss_average", s.loss_average, f"must be one of {list(LOSS_AVERAGES)}")
     _check(s.precision in PRECISIONS, "sft.precision", s.precision, f"must be one of {list(PRECISIONS)}")
     _check(s.save_dtype in SAVE_DTYPES, "sft.save_dtype", s.save_dtype, f"must be one of {list(SAVE_DTYPES)}")
     for key in ("checkpoint_every_steps", "checkpoint_every_minutes"):

@@ -22,7 +22,7 @@ from s1x.world.tokenizer import build_tokenizer
 PAPER_SFT = {
     "name": "s1", "lr": 1e-5, "epochs": 5, "global_batch_size": 16, "per_device_batch_size": 1,
     "warmup_ratio": 0.05, "lr_scheduler": "cosine", "weight_decay": 1e-4, "adam_beta1": 0.9,
-    "adam_beta2": 0.95, "max_grad_norm": 1.0, "precision": "fp32_master_bf16_compute", "save_dtype": "bf16",
+    "adam_beta2": 0.95, "max_grad_norm": 1.0, "loss_average": "sequence", "precision": "fp32_master_bf16_compute", "save_dtype": "bf16",
     "block_size": 32768,
     "gradient_checkpointing": True, "logging_steps": 1, "trace_format": "plain", "chunk_tokens": 100,
     "overlong": "truncate",

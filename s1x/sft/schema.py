@@ -10,6 +10,9 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 
+LOSS_AVERAGES = ("sequence", "token")  # sft.loss_average (s1x.sft.loss)
+
+
 @dataclass
 class TinyArch:
     layers: int = 4
@@ -73,6 +76,10 @@ class SFTConfig:
     adam_beta1: float = 0.9
     adam_beta2: float = 0.95
     max_grad_norm: float = 1.0
+    # sequence: each sequence's token mean, then the mean over the global batch's sequences (the
+    # authors' run: one sequence per GPU, no accumulation) | token: one mean over every loss token
+    # of the global batch (transformers 5's default). See s1x.sft.loss.
+    loss_average: str = "token"
     # fp32_master_bf16_compute: fp32 weights and AdamW state, bf16 autocast (the authors' --bf16 True
     # under FSDP) | bf16: pure bf16 weights and state (faster, lossy) | fp32. See s1x.sft.train.
     precision: str = "fp32"

@@ -21,11 +21,12 @@ from pathlib import Path
 
 import torch
 from torch.utils.data import Dataset
-from transformers import PrinterCallback, Trainer, TrainerCallback, TrainingArguments
+from transformers import PrinterCallback, TrainerCallback, TrainingArguments
 
 from s1x.formatting import EncodedExample, encode_example
 from s1x.models import TOKENIZER_SUBDIR, load_model
 from s1x.progress import progress
+from s1x.sft.loss import trainer_class
 from s1x.sft.precision import autocast_bf16, cast_checkpoint, load_dtype
 from s1x.world.pretrain import pad_batch
 
@@ -232,6 +233,9 @@ def run_sft(selected: list[dict], base_model: str, tokenizer, cfg, out_dir: Path
         adam_beta1=cfg.adam_beta1,
         adam_beta2=cfg.adam_beta2,
         max_grad_norm=cfg.max_grad_norm,
+        # token: one token mean over all processes (transformers 5's default, stated); sequence
+        # counts sequences itself (s1x.sft.loss)
+        average_tokens_across_devices=cfg.loss_average == "token",
         bf16=autocast_bf16(cfg.precision),  # bf16 autocast over fp32 weights (CPU autocast on a CPU)
         **{_CHECKPOINTING_ARG: cfg.gradient_checkpointing},
         logging_steps=cfg.logging_steps,
@@ -254,7 +258,7 @@ def run_sft(selected: list[dict], base_model: str, tokenizer, cfg, out_dir: Path
             log_path.unlink(missing_ok=True)
     log_cb = JsonlLogCallback(log_path, mean_len * cfg.global_batch_size)
     log_cb.step_last = resumed_step
-    trainer = Trainer(
+    trainer = trainer_class(cfg.loss_average)(
         model=model,
         args=args,
         train_dataset=_Examples(examples),
@@ -282,6 +286,7 @@ def run_sft(selected: list[dict], base_model: str, tokenizer, cfg, out_dir: Path
         **counts,
         "trace_format": cfg.trace_format,
         "precision": cfg.precision,
+        "loss_average": cfg.loss_average,
         "save_dtype": cfg.save_dtype,
         "trained_dtypes": sorted({d for ds in saved_from.values() for d in ds}),
         "steps": result.global_step,
