@@ -19,7 +19,11 @@ Trace formats for token- and step-conditional control (PAPER.md section 3),
   by ``N tokens left`` (N = B minus the thinking tokens before the marker,
   markers included); B is the annotated length rounded up to a chunk;
 - ``steps``: the question ends with ``Think for up to S steps.`` and each chunk
-  (a step) is headed by ``N steps left``.
+  (a step) is headed by ``N steps left``;
+- ``steps_authors``: as ``steps`` with each marker opened by ``<|im_start|>``
+  (``<|im_start|>N steps left``), the markers of the authors' step-conditioned model
+  (their ``eval/rebase/tot/rebase_utils.py`` splits its output on
+  ``<|im_start|>\d+ steps left\n``); their SCC+BF stop ``<|im_start|>0`` fires only on it.
 
 A model trained on one of them learns to read the bound in the prompt and count
 down; at test time ``method=tcc``/``scc`` state the budget the same way.
@@ -35,7 +39,10 @@ THINK_END = "<|im_start|>answer"  # the end-of-thinking delimiter
 ANSWER_PREFIX = "Answer:"  # what the SFT data writes before every answer
 END_OF_TURN = "<|im_end|>"
 IGNORE_INDEX = -100
-TRACE_FORMATS = ("plain", "tokens", "steps")
+TRACE_FORMATS = ("plain", "tokens", "steps", "steps_authors")
+# The countdown each format trains: what its prompts state (``Think for up to B tokens/S steps.``).
+COUNTDOWN_UNIT = {"plain": None, "tokens": "tokens", "steps": "steps", "steps_authors": "steps"}
+STEP_MARKER_OPEN = {"steps": "", "steps_authors": "<|im_start|>"}
 
 
 def answer_text(attempt: str) -> str:
@@ -54,7 +61,7 @@ def end_of_turn_id(tokenizer) -> int:
 
 def budget_statement(trace_format: str, bound: int) -> str:
     """What the prompt says about the thinking bound in the ``tokens``/``steps`` formats."""
-    unit = {"tokens": "tokens", "steps": "steps"}[trace_format]
+    unit = COUNTDOWN_UNIT[trace_format]
     return f"Think for up to {bound} {unit}."
 
 
@@ -90,9 +97,9 @@ def annotate_trace(tokenizer, trace: str, trace_format: str, chunk_tokens: int) 
     if trace_format == "plain":
         return trace, None
     chunks = split_steps(tokenizer, trace, chunk_tokens)
-    if trace_format == "steps":
-        n = len(chunks)
-        return "\n".join(f"{n - i} steps left\n{c}" for i, c in enumerate(chunks)), n
+    if trace_format in STEP_MARKER_OPEN:
+        n, open_ = len(chunks), STEP_MARKER_OPEN[trace_format]
+        return "\n".join(f"{open_}{n - i} steps left\n{c}" for i, c in enumerate(chunks)), n
     if trace_format != "tokens":
         raise ValueError(f"trace_format={trace_format!r}: must be one of {TRACE_FORMATS}")
     sizes = [_n_tokens(tokenizer, c) + 1 for c in chunks]  # +1: the newline that ends each chunk

@@ -16,7 +16,7 @@ from s1x.cache.store import ON_CORRUPT, VERIFY_MODES
 from s1x.config import STAGES
 from s1x.evaluate.methods.plan import KINDS as METHOD_KINDS
 from s1x.evaluate.methods.plan import NEEDS_BUDGETS, TRACE_FORMAT_OF
-from s1x.formatting import TRACE_FORMATS
+from s1x.formatting import COUNTDOWN_UNIT, TRACE_FORMATS
 from s1x.grading import KINDS
 from s1x.grading.graders import EXTRACTIONS
 from s1x.sft.precision import PRECISIONS, SAVE_DTYPES
@@ -227,7 +227,7 @@ def _validate_method(cfg) -> None:
         _check(m.step_tokens > 0, "method.step_tokens", m.step_tokens, "must be a positive number of tokens")
     _check(m.trace_format in TRACE_FORMATS, "method.trace_format", m.trace_format, f"must be one of {list(TRACE_FORMATS)}")
     if m.kind in TRACE_FORMAT_OF:
-        _check(m.trace_format == TRACE_FORMAT_OF[m.kind], "method.trace_format", m.trace_format,
+        _check(COUNTDOWN_UNIT.get(m.trace_format) == TRACE_FORMAT_OF[m.kind], "method.trace_format", m.trace_format,
                f"{m.kind} states its bound the way the {TRACE_FORMAT_OF[m.kind]} format trains it")
     if m.trace_format != "plain" and "sft" in cfg.stages:
         _check(cfg.sft.trace_format == m.trace_format, "sft.trace_format", cfg.sft.trace_format,
