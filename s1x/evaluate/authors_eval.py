@@ -10,7 +10,7 @@
 | scc / scc_bf | "Think for up to S steps." | max thinking (scc_bf: think start ``<|im_start|>``, stop at ``<|im_start|>0``) | PROMPTSTEP |
 | ccc | their PROMPTSHORT / PROMPTLONG text | max thinking | PROMPTSHORT / PROMPTLONG |
 | rs | - | budget (rejection) | rejection_sample=true, temperature=1 |
-| majority | - | max thinking, ``samples`` copies | temperature=1 (their agg64 tasks) |
+| majority | - | ``samples`` copies; ``split_thinking=false``: one plain generation each (their first Majority command); true: max thinking | temperature=1 (their agg64 tasks) |
 
 ``num_ignore=0`` is their path without ``thinking_n_ignore``. ``max_thinking_tokens=auto``
 is their formula over ``max_answer_tokens`` (their ``max_gen_toks``).
@@ -85,7 +85,8 @@ def authors_cells(engine, tokenizer, questions, method, cells: list[Cell], seed:
         texts = [prompt_text(tokenizer, q.question + suffix_of(method, c)) for q in questions for _ in range(copies)]
         qs = [q for q in questions for _ in range(copies)]
         ids = [list(tokenizer(t, add_special_tokens=False)["input_ids"]) for t in texts]
-        unsplit = method.kind == "none"
+        # No thinking split: "s1 without budget forcing", and majority's plain generation (Figure 4b's base model).
+        unsplit = method.kind == "none" or (method.kind == "majority" and not method.split_thinking)
         fields: list[dict] = [{} for _ in qs]
         if unsplit:
             runs = run_unsplit(engine, ids, tokens, protocol, seed, f"authors {c.label}")

@@ -20,7 +20,7 @@ from s1x.evaluate.generation import (answers_at_each_ignore, choose_controller, 
 from s1x.evaluate.methods.budget_forcing import ForcingTokens
 from s1x.evaluate.methods.plan import Cell, plan_cells
 from s1x.evaluate.samples import Grading, cross_grade, grade_samples, summarize
-from s1x.evaluate.sampling import majority_rows, run_rejection_sampling
+from s1x.evaluate.sampling import majority_rows, plain_generations, run_rejection_sampling
 from s1x.formatting import THINK_END
 from s1x.records import BenchmarkQuestion, write_json, write_jsonl
 from s1x.validation import ConfigError
@@ -110,11 +110,16 @@ def evaluate_benchmark(engine, tokenizer, questions: list[BenchmarkQuestion], be
         prompts_text, prompts = question_prompts(tokenizer, questions, None)
         room = thinking_room(method, engine, prompts, tokens)
         reps = [i for i in range(len(questions)) for _ in range(method.samples)]
-        outs = generate_forced(engine, [prompts[i] for i in reps], tokens, room, method, controller, seed=seed,
-                               num_ignore=0, desc=f"majority x{method.samples}")
-        records = grade_samples(tokenizer, [questions[i] for i in reps], [prompts_text[i] for i in reps], outs, method,
-                                cells[0], controller, [{"sample_index": j % method.samples} for j in range(len(reps))],
-                                grading)
+        answers = None  # graded texts: what follows thinking, or a plain generation's whole text
+        if method.split_thinking:
+            outs = generate_forced(engine, [prompts[i] for i in reps], tokens, room, method, controller, seed=seed,
+                                   num_ignore=0, desc=f"majority x{method.samples}")
+            texts = [prompts_text[i] for i in reps]
+        else:  # the base model's plain generation (Figure 4b): room for thinking and answer, no split
+            texts, outs, answers = plain_generations(engine, tokenizer, [questions[i] for i in reps], method,
+                                                     room + method.max_answer_tokens, seed)
+        records = grade_samples(tokenizer, [questions[i] for i in reps], texts, outs, method, cells[0], controller,
+                                [{"sample_index": j % method.samples} for j in range(len(reps))], grading, answers)
         return [{**r, **common} for r in _majority(records, questions, method, cells[0], benchmark, out_dir, seed)]
     else:
         return _forced_cells(engine, tokenizer, questions, benchmark, method, cells, tokens, controller, seed, out_dir,

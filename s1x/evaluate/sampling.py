@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from s1x.analysis.stats import maj_at_k
 from s1x.evaluate.generation import generate_forced
 from s1x.evaluate.methods.budget_forcing import ForcedSample
 from s1x.evaluate.methods.plan import Cell
 from s1x.evaluate.samples import Grading, grade_samples, summarize
+from s1x.evaluate.votes import maj_score, rule_equal, vote_keys
 from s1x.records import write_jsonl
 
 
@@ -59,6 +59,21 @@ def run_rejection_sampling(engine, tokenizer, questions, prompts_text, prompts, 
     return result
 
 
+def plain_generations(engine, tokenizer, questions, method, max_tokens: int, seed: int
+                      ) -> tuple[list[str], list[ForcedSample], list[str]]:
+    """``method.split_thinking=false``: one generation per question from the chat template with
+    no thinking delimiter, up to ``max_tokens``, stopping at the end of turn (the authors' path
+    without thinking gen_kwargs); returns the prompts, the samples and the whole texts to grade."""
+    from s1x.evaluate.methods.authors import AuthorsProtocol, AuthorsTokens, run_unsplit
+    from s1x.formatting import prompt_text
+
+    protocol = AuthorsProtocol(temperature=method.temperature, top_p=method.top_p, max_answer_tokens=max_tokens)
+    texts = [prompt_text(tokenizer, q.question) for q in questions]
+    ids = [list(tokenizer(t, add_special_tokens=False)["input_ids"]) for t in texts]
+    runs = run_unsplit(engine, ids, AuthorsTokens.build(tokenizer, protocol), protocol, seed, "majority plain")
+    return texts, [r.sample for r in runs], [tokenizer.decode(r.sample.token_ids) for r in runs]
+
+
 def vote_ks(method) -> list[int]:
     """The k of maj@k: ``method.vote_ks``, or 1, 2, 4, ... and K itself."""
     if method.vote_ks:
@@ -72,8 +87,10 @@ def vote_ks(method) -> list[int]:
 
 def majority_rows(records: list[dict], questions, method, cell: Cell, benchmark: str, out_dir: Path,
                   seed: int) -> list[dict]:
-    """maj@k for each k by subsampling the K graded samples of every question; writes
-    ``<name>/k<k>/votes.jsonl`` (one record per question, ``correct`` = expected maj@k)."""
+    """maj@k for each k over the K graded samples of every question, votes grouped by the
+    grader's equivalence, with ``method.maj_estimator`` (first k samples, or the expectation
+    over k-subsets); writes ``<name>/k<k>/votes.jsonl`` (one record per question, ``correct`` =
+    maj@k, ``votes`` = each sample's vote, the gold's class written as ``\x00gold``)."""
     by_q: dict[str, list[dict]] = {}
     for r in records:
         by_q.setdefault(r["id"], []).append(r)
@@ -81,13 +98,18 @@ def majority_rows(records: list[dict], questions, method, cell: Cell, benchmark:
     base = {**summarize(records, benchmark, method, cell, ""), "n": len(questions)}
     per_sample = base["mean_thinking_tokens"]
     rows = []
+    ballots = {}  # per question: its samples in order, their answers, their votes (s1x.evaluate.votes)
+    for q in questions:
+        rs = sorted(by_q[q.id], key=lambda r: r.get("sample_index", 0))
+        answers = [r["extracted"] or None for r in rs]
+        ballots[q.id] = (answers, vote_keys(answers, [r["correct"] for r in rs], rule_equal(q.grader)))
     for k in vote_ks(method):
         votes = []
         for q in questions:
-            rs = by_q[q.id]
-            answers = [r["extracted"] or None for r in rs]
-            score = maj_at_k(answers, [r["correct"] for r in rs], k, method.vote_subsets, seed)
-            votes.append({"id": q.id, "k": k, "correct": score, "answers": answers, "gold": q.gold})
+            answers, keys = ballots[q.id]
+            score = maj_score(keys, k, method.maj_estimator, method.vote_subsets, seed)
+            votes.append({"id": q.id, "k": k, "correct": score, "answers": answers, "gold": q.gold,
+                          "votes": keys})
         rel = Path(method.name) / f"k{k}" / "votes.jsonl"
         (out_dir / rel.parent).mkdir(parents=True, exist_ok=True)
         write_jsonl(out_dir / rel, votes)

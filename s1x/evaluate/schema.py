@@ -57,6 +57,12 @@ class MethodConfig:
     samples: int = 8  # majority: samples per question (K)
     vote_ks: Optional[list[int]] = None  # majority: k of maj@k; null: 1, 2, 4, ... up to samples
     vote_subsets: int = 1000  # majority: random k-subsets per question for maj@k
+    # majority: first_k (maj@k = the vote of the first k samples in order; the authors') | subsets
+    # (the expectation over vote_subsets random k-subsets; s1x's, lower variance)
+    maj_estimator: str = "subsets"
+    # majority: true: think, then answer (the s1 format) | false: one plain generation from the
+    # chat template with no thinking delimiter (the base model of Figure 4b), graded on its whole text
+    split_thinking: bool = True
 
 
 @dataclass
