@@ -112,16 +112,19 @@ def validate(cfg) -> None:
         _check(b.prompt in ("s1x", "authors"), f"benchmark.{name}.prompt", b.prompt, "must be s1x or authors")
         _check(b.unparsed_choice in (None, "A", "B", "C", "D"), f"benchmark.{name}.unparsed_choice", b.unparsed_choice,
                "must be a letter A-D, or null to grade an answer without a letter wrong")
-        if "judge" in [b.grader, *b.extra_graders]:
+        if "judge" in [b.grader, *b.extra_graders] or b.choice_llm:
             _check(bool(cfg.judge.model), "judge.model", cfg.judge.model,
-                   f"benchmark.{name} grades with the LLM judge: give its model, e.g. judge.model=/path/to/instruct-model "
+                   f"benchmark.{name} grades with the LLM judge (grader, extra_graders or choice_llm): give its model, e.g. judge.model=/path/to/instruct-model "
                    "(and judge.engine.name=vllm on GPUs)")
             _check(cfg.judge.engine.name in ENGINES, "judge.engine.name", cfg.judge.engine.name,
                    f"must be one of {list(ENGINES)}")
             if cfg.judge.engine.name == "openai":
                 _validate_openai_engine(cfg.judge.engine, "judge.engine")
-            _check(cfg.judge.max_new_tokens > 0 and cfg.judge.retries >= 0, "judge.max_new_tokens",
-                   cfg.judge.max_new_tokens, "must be positive (and judge.retries >= 0)")
+            _check((cfg.judge.max_new_tokens is None or cfg.judge.max_new_tokens > 0) and cfg.judge.retries >= 0,
+                   "judge.max_new_tokens", cfg.judge.max_new_tokens,
+                   "must be positive or null (the protocol's), and judge.retries >= 0")
+    _check(cfg.judge.protocol in ("s1x", "authors"), "judge.protocol", cfg.judge.protocol,
+           "must be s1x (a Yes/No question) or authors (their option-index check)")
     _check(cfg.engine.batch_size > 0, "engine.batch_size", cfg.engine.batch_size, "must be positive")
     _check(cfg.engine.name in ENGINES, "engine.name", cfg.engine.name, f"must be one of {list(ENGINES)}")
     if cfg.engine.name == "vllm":

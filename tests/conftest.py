@@ -94,3 +94,23 @@ def smol_run(cache, smollm2, tmp_path_factory):
     r = run_cli(["setting=smol"], cache, run_dir, timeout=3600, env={"HF_HUB_OFFLINE": "1"})
     assert r.returncode == 0, r.stderr[-3000:]
     return run_dir, r
+
+
+@pytest.fixture(scope="session")
+def smol_checkpoint(smol_run):
+    """The fine-tuned SmolLM2 checkpoint of the ``smol_run``."""
+    import json
+
+    return json.loads((smol_run[0] / "results.json").read_text())["model_path"]
+
+
+@pytest.fixture(scope="session")
+def smol_served(smol_checkpoint, tmp_path_factory):
+    """One ``transformers serve`` of ``smol_checkpoint`` for the whole session (tests/serving.py):
+    (API root, server log)."""
+    from serving import transformers_serve
+
+    log = tmp_path_factory.mktemp("serve") / "server.log"
+    with transformers_serve(smol_checkpoint, log) as url:
+        yield url, log
+

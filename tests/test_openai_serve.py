@@ -16,21 +16,19 @@ import uuid
 import pytest
 
 from conftest import compose_config
-from serving import transformers_serve
 
 SECRET = f"s1x-secret-{uuid.uuid4().hex}"  # an API key that must appear in no file and no log
 
 
 @pytest.fixture(scope="module")
-def checkpoint(smol_run):
-    return json.loads((smol_run[0] / "results.json").read_text())["model_path"]
+def checkpoint(smol_checkpoint):
+    return smol_checkpoint
 
 
 @pytest.fixture(scope="module")
-def served(checkpoint, tmp_path_factory):
-    log = tmp_path_factory.mktemp("serve") / "server.log"
-    with transformers_serve(checkpoint, log) as url:
-        yield url, log
+def served(smol_served):
+    """The session's server (conftest.py), shared with the other tests that talk to it."""
+    return smol_served
 
 
 def _retokenization(tok, sample) -> str | None:

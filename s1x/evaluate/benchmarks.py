@@ -38,7 +38,9 @@ def gpqa_question(row: dict, qid: str, seed: int, prompt: str = "s1x") -> tuple[
     text = f"{keep(row['Question'])}\n\n" + "\n".join(lines)
     if prompt != "authors":
         text += f"\n\n{GPQA_INSTRUCTION}"
-    return text, gold, {"choice_order": order, "shuffle_seed": shuffle_seed}
+    # stem and choices as shown: what the authors' LLM letter extraction is given (choice_llm)
+    return text, gold, {"choice_order": order, "shuffle_seed": shuffle_seed, "stem": keep(row["Question"]),
+                        "choices": [options[i] for i in order]}
 
 
 def _text(value) -> str:

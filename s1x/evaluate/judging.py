@@ -16,7 +16,21 @@ from s1x.evaluate.samples import JUDGE
 
 def uses_judge(bcfg) -> bool:
     """Whether a benchmark config grades (or cross-grades) with the LLM judge."""
-    return bcfg.grader == JUDGE or JUDGE in list(bcfg.extra_graders)
+    return bcfg.grader == JUDGE or JUDGE in list(bcfg.extra_graders) or bool(bcfg.choice_llm)
+
+
+def judge_max_tokens(judge_cfg) -> int:
+    """``judge.max_new_tokens``, or the protocol's: 32 for s1x's Yes/No, 1,024 for the authors'."""
+    from s1x.grading.authors_judge import MAX_TOKENS
+
+    if judge_cfg.max_new_tokens:
+        return int(judge_cfg.max_new_tokens)
+    return MAX_TOKENS if judge_cfg.protocol == "authors" else 32
+
+
+def judge_template(benchmark: str) -> str:
+    """The authors' prompt variant of a benchmark: their AIME tasks' for ``aime*``, else MATH's."""
+    return "aime" if benchmark.lower().startswith("aime") else "math"
 
 
 def request_completer(engine, max_new_tokens: int) -> Callable[[Sequence[str], float, int], list[str]]:

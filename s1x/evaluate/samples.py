@@ -25,15 +25,27 @@ class Grading:
     unparsed_choice: str | None = None  # the letter a choice answer without one counts as (authors: A)
     judge: Callable | None = None  # complete(prompts, temperature, seed) for grader=judge
     judge_retries: int = 1
+    judge_protocol: str = "s1x"  # s1x (Yes/No) | authors (their option-index check, s1x.grading.authors_judge)
+    judge_template: str = "math"  # authors: their MATH or AIME prompt (one example differs)
+    # choice graders: where the answer is not a letter, ask the judge for it with the authors'
+    # GPQA template before unparsed_choice (s1x.grading.authors_choice)
+    choice_llm: bool = False
 
 
 def grade_texts(answers: list[str], questions: list[str], golds: list[str], kinds: list[str] | str,
-                grading: Grading) -> list[Grade]:
+                grading: Grading, letter_questions: list[str] | None = None) -> list[Grade]:
     """Grade each answer text with its grader: the rule-based ones in killable workers, ``judge``
-    through the LLM judge (the authors' rule: digit strings as integers, else the LLM)."""
+    through the LLM judge (the authors' rule: digit strings as integers, else the LLM); with
+    ``grading.choice_llm``, choice answers the authors' way, the LLM shown ``letter_questions``."""
     kinds = [kinds] * len(answers) if isinstance(kinds, str) else list(kinds)
     out: list[Grade | None] = [None] * len(answers)
-    ruled = [i for i, k in enumerate(kinds) if k != JUDGE]
+    lettered = [i for i, k in enumerate(kinds) if k == "choice"] if grading.choice_llm else []
+    if lettered:
+        asked = letter_questions or questions
+        for i, g in zip(lettered, _letters_by_llm([answers[i] for i in lettered], [asked[i] for i in lettered],
+                                                  [golds[i] for i in lettered], grading)):
+            out[i] = g
+    ruled = [i for i, k in enumerate(kinds) if k != JUDGE and out[i] is None]
     judged = [i for i, k in enumerate(kinds) if k == JUDGE]
     if ruled:
         grades = grade_many([answers[i] for i in ruled], [golds[i] for i in ruled], [kinds[i] for i in ruled],
@@ -46,10 +58,24 @@ def grade_texts(answers: list[str], questions: list[str], golds: list[str], kind
             raise ValueError("grader=judge needs a judge model: set judge.model (and judge.engine)")
         verdicts = judge_grade_many([questions[i] for i in judged], [answers[i] for i in judged],
                                     [golds[i] for i in judged], grading.judge, retries=grading.judge_retries,
-                                    extraction=grading.extraction, digits_first=True)
+                                    extraction=grading.extraction, digits_first=True,
+                                    protocol=grading.judge_protocol, template=grading.judge_template)
         for i, v in zip(judged, verdicts):
             out[i] = Grade(v.correct, v.extracted)
     return out  # type: ignore[return-value]
+
+
+def _letters_by_llm(answers: list[str], questions: list[str], golds: list[str], grading: Grading) -> list[Grade]:
+    """Choice answers read the authors' way with the judge LLM (s1x.grading.authors_choice)."""
+    from s1x.grading.authors import extract_answer_authors
+    from s1x.grading.authors_choice import letters_by_llm
+    from s1x.grading.graders import extract_answer
+
+    if grading.judge is None:
+        raise ValueError("benchmark.<name>.choice_llm needs a judge model: set judge.model (and judge.engine)")
+    extract = extract_answer_authors if grading.extraction == "authors" else extract_answer
+    picked = letters_by_llm([extract(a) for a in answers], questions, grading.judge, grading.unparsed_choice)
+    return [Grade(letter == str(g).strip("()").upper(), letter) for (letter, _), g in zip(picked, golds)]
 
 
 def _segments(tokenizer, token_ids: list[int], kinds: list[str]) -> list[dict]:
@@ -106,8 +132,12 @@ def grade_samples(tokenizer, questions: list[BenchmarkQuestion], prompts_text: l
     # Grade only what follows thinking, so an "Answer:" written while thinking never counts.
     if answers is None:
         answers = [tokenizer.decode([t for t, k in zip(s.token_ids, s.kinds) if k in kinds_answer]) for s in samples]
+    from s1x.grading.authors_choice import api_question
+
+    letter_questions = [api_question(q.meta["stem"], q.meta["choices"]) if "choices" in q.meta else q.question
+                        for q in questions] if grading.choice_llm else None
     grades = grade_texts(answers, [q.question for q in questions], [q.gold for q in questions],
-                         [q.grader for q in questions], grading)
+                         [q.grader for q in questions], grading, letter_questions)
     return [_record(tokenizer, q, p, s, method, cell, g, a, controller, (extras[i] if extras else None))
             for i, (q, p, s, g, a) in enumerate(zip(questions, prompts_text, samples, grades, answers))]
 

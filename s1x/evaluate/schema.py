@@ -82,6 +82,9 @@ class BenchmarkConfig:
     # GPQA rows: s1x (stripped, with an instruction to answer with a letter) | authors (their template verbatim)
     prompt: str = "s1x"
     unparsed_choice: Optional[str] = None  # choice graders: the letter an answer without one counts as
+    # choice graders: where the answer is not itself a letter, ask the judge LLM (judge.model) for it
+    # with the authors' GPQA template (temperature 0.5), before unparsed_choice; off: s1x's letter patterns
+    choice_llm: bool = False
     size: int = 200
     seed: int = 3
     choice: bool = False
@@ -126,5 +129,9 @@ class JudgeConfig:
 
     model: Optional[str] = None  # hub id or local dir; null: no judge (grader=judge is refused)
     engine: EngineConfig = field(default_factory=EngineConfig)  # hf | vllm | openai, as the `engine` group
-    max_new_tokens: int = 32  # the reply holds a Yes/No verdict
+    # s1x: s1x's Yes/No equivalence question, greedy, re-asked when undecided | authors: their
+    # option-index check (options = gold + earlier answers), temperature 0.5 (s1x.grading.authors_judge)
+    protocol: str = "s1x"
+    # null: the protocol's (s1x: 32, a Yes/No verdict; authors: 1,024, their max_tokens)
+    max_new_tokens: Optional[int] = None
     retries: int = 1  # re-asks (sampled) when a reply has no verdict

@@ -16,7 +16,7 @@ from omegaconf import OmegaConf
 from s1x.cache import StageRunner
 from s1x.evaluate.benchmarks import load_benchmark
 from s1x.evaluate.evaluator import evaluate_benchmark
-from s1x.evaluate.judging import request_completer, uses_judge
+from s1x.evaluate.judging import judge_max_tokens, judge_template, request_completer, uses_judge
 from s1x.evaluate.samples import Grading
 from s1x.models import load_tokenizer
 from s1x.records import write_json
@@ -97,10 +97,10 @@ def evaluate_stage(cfg, runner: StageRunner, model_path: str, model_identity: st
             if engine is None:  # built once, and only if some benchmark is not cached
                 engine = make_engine(cfg.engine, model_path)
             if judge is None and uses_judge(bcfg):
-                judge = request_completer(make_engine(cfg.judge.engine, cfg.judge.model), cfg.judge.max_new_tokens)
+                judge = request_completer(make_engine(cfg.judge.engine, cfg.judge.model), judge_max_tokens(cfg.judge))
             qs = (questions[name] if questions else load_benchmark(bcfg))[:limit]  # limit None: all of them
             grading = Grading(bcfg.extraction, bcfg.unparsed_choice, judge if uses_judge(bcfg) else None,
-                              cfg.judge.retries)
+                              cfg.judge.retries, cfg.judge.protocol, judge_template(name), bcfg.choice_llm)
             bench_rows = evaluate_benchmark(engine, engine.tokenizer, qs, name, cfg.method, cfg.seed, tmp,
                                             list(bcfg.extra_graders), grading, cfg.engine.on_context_overflow)
             write_json(tmp / "rows.json", bench_rows)

@@ -11,8 +11,9 @@ As a benchmark grader (``benchmark.<name>.grader=judge``) it follows the authors
 rule (their AIME and MATH ``process_results``): when the extracted answer and
 the gold are both digit strings they are compared as integers and no LLM is
 asked (``digits_first``); otherwise the LLM decides. Their LLM is gpt-4o-mini
-with an option-index prompt; s1x asks its own Yes/No question of any engine
-(docs/fidelity.md).
+with an option-index prompt: ``protocol="authors"`` re-states it
+(:mod:`s1x.grading.authors_judge`); ``s1x`` asks s1x's own Yes/No question (docs/fidelity.md).
+Either runs on any engine.
 """
 
 from __future__ import annotations
@@ -52,16 +53,28 @@ class JudgeGrade:
     reply: str
 
 
+PROTOCOLS = ("s1x", "authors")
+
+
 def judge_grade_many(questions: Sequence[str], predictions: Sequence[str], golds: Sequence[str], complete: Complete,
-                     retries: int = 1, seed: int = 0, extraction: str = "s1x", digits_first: bool = False
-                     ) -> list[JudgeGrade]:
+                     retries: int = 1, seed: int = 0, extraction: str = "s1x", digits_first: bool = False,
+                     protocol: str = "s1x", template: str = "math") -> list[JudgeGrade]:
     """Judge every prediction (its extracted final answer, ``extraction`` s1x or authors) against
-    its gold answer; with ``digits_first``, digit strings are compared as integers without the LLM."""
+    its gold answer; with ``digits_first``, digit strings are compared as integers without the LLM.
+    ``protocol="authors"``: their option-index check (``template`` math or aime; digit strings
+    always compared first; ``retries`` unused: they ask once), see :mod:`s1x.grading.authors_judge`."""
     if extraction == "authors":
         from s1x.grading.authors import extract_answer_authors as extract
     else:
         extract = extract_answer
     answers = [extract(p) for p in predictions]
+    if protocol == "authors":
+        from s1x.grading.authors_judge import authors_check_many
+
+        return [JudgeGrade(ok, mapped, not decided, reply[-500:]) for ok, mapped, decided, reply in
+                authors_check_many(questions, answers, golds, complete, seed, template)]
+    if protocol != "s1x":
+        raise ValueError(f"judge.protocol={protocol!r}: must be one of {', '.join(PROTOCOLS)}")
     verdicts: list[bool | None] = [None] * len(answers)
     replies = [""] * len(answers)
     todo = list(range(len(answers)))
