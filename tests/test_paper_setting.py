@@ -81,3 +81,23 @@ def test_cli_authors_run_on_smollm2_records_the_whole_sequence(smollm2, cache, t
             assert s["prompt"] + s["response"] == tok.decode(seq)
             assert s["thinking_tokens"] == count <= row["budget"]
             assert [x["phase"] for x in s["rounds"]][-1] == "answer" and all("finish_reason" in x for x in s["rounds"])
+
+
+def test_cfg_job_shows_the_authors_loss_average_majority_and_judge(tmp_path):
+    """Issue 25's acceptance: what --cfg job prints for the paper setting and its majority runs."""
+    paper = run_cli(["--cfg", "job", "setting=paper"], tmp_path / "cache", tmp_path / "run")
+    assert paper.returncode == 0, paper.stderr[-2000:]
+    cfg = OmegaConf.create(paper.stdout)
+    assert (cfg.sft.loss_average, cfg.judge.protocol) == ("sequence", "authors")
+    assert (cfg.method.trace_format, cfg.benchmark.gpqa_diamond.choice_llm) == ("plain", False)
+    maj = run_cli(["--cfg", "job", "setting=paper", "method=majority"], tmp_path / "cache", tmp_path / "run")
+    assert maj.returncode == 0, maj.stderr[-2000:]
+    m = OmegaConf.create(maj.stdout).method
+    assert (m.split_thinking, m.maj_estimator, m.samples, m.temperature) == (False, "first_k", 64, 1.0)
+    both = run_cli(["--cfg", "job", "method=majority", "method.split_thinking=false", "judge.protocol=authors"],
+                   tmp_path / "cache", tmp_path / "run")
+    assert both.returncode == 0, both.stderr[-2000:]
+    both_cfg = OmegaConf.create(both.stdout)
+    assert (both_cfg.method.split_thinking, both_cfg.judge.protocol) == (False, "authors")
+    assert OmegaConf.create(run_cli(["--cfg", "job", "setting=paper", "method=scc_bf"], tmp_path / "cache",
+                                    tmp_path / "run").stdout).sft.trace_format == "steps_authors"
