@@ -114,7 +114,7 @@ def test_judge_protocol_authors_over_a_served_model(smol_served, smol_checkpoint
     from s1x.evaluate.stage import make_engine
 
     url, _ = smol_served
-    cfg = compose_config(["judge.protocol=authors", "judge.engine=openai", f"judge.engine.base_url={url}",
+    cfg = compose_config(["judge.protocol=authors", "judge.engine.name=openai", f"judge.engine.base_url={url}",
                           "judge.engine.api_key_env=S1X_NO_KEY"])
     engine = make_engine(cfg.judge.engine, smol_checkpoint)
     calls = []
