@@ -1,5 +1,5 @@
 """Issue 29: a REAL lm-evaluation-harness sample log (lm-eval run offline on SmolLM2 with a local task
-YAML over a local jsonl, greedy, 48 tokens, no answer format, as the issue's user did) imported with
+YAML over a local jsonl, greedy, 48 tokens, chat template, no answer format, as the issue's user did) imported with
 ``python -m s1x.analysis.lm_eval_import --kind math`` reports the accuracy a careful reader gives:
 credit only where the response states the gold, none for restating the question."""
 
@@ -68,7 +68,7 @@ def test_a_real_lm_eval_sample_log_imports_with_the_accuracy_a_careful_reader_gi
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
     r = subprocess.run([sys.executable, "-m", "lm_eval", "--model", "hf", "--model_args",
                         f"pretrained={smollm2},dtype=float32", "--tasks", "s1x_issue29", "--include_path", str(tasks),
-                        "--device", "cpu", "--batch_size", str(len(QUESTIONS)), "--log_samples",
+                        "--device", "cpu", "--batch_size", str(len(QUESTIONS)), "--apply_chat_template", "--log_samples",
                         "--output_path", str(tmp_path / "out")], env=env, capture_output=True, text=True, timeout=1200)
     assert r.returncode == 0, r.stderr[-3000:]
     logs = list((tmp_path / "out").rglob("samples_s1x_issue29_*.jsonl"))

@@ -26,7 +26,7 @@ import re
 from dataclasses import dataclass
 
 from s1x.grading.choice import choice_letter
-from s1x.grading.stated import NUMBER, Stated, last_boxed, last_number, stated_answer
+from s1x.grading.stated import NUMBER, PROSE, Stated, last_boxed, last_number, stated_answer
 
 KINDS = ("exact", "integer", "choice", "math")
 EXTRACTIONS = ("s1x", "authors")
@@ -122,6 +122,10 @@ def grade(prediction: str, gold: str, kind: str, extraction: str = "s1x", unpars
         stated = _stated(prediction, extraction)
         if stated.source is None:
             return Grade(False, "", unparsed=True)
+        if stated.source == PROSE:  # words: equal as text ("\\text{June 20}"), else its last number
+            number = last_number(stated.text)
+            same = _norm(stated.text) == _norm(gold) or (number is not None and _compare_number(number, gold))
+            return Grade(same, stated.text)
         if not stated.symbolic:
             return Grade(_compare_number(stated.text, gold), stated.text)
         answer = stated.text

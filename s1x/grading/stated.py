@@ -6,7 +6,9 @@ copies from the question ("We need $12 \\times 12$." is not 144). In order:
 1. ``box``: the content of the last ``\\boxed{}`` / ``\\fbox{}``;
 2. ``marker``: the text after the last answer marker (``Answer:``, ``Final Answer:``,
    "the answer is", "final answer is", or s1x's answer delimiter ``<|im_start|>answer``),
-   its first non-empty line, cut at the end of its first sentence;
+   its first non-empty line, cut at the end of its first sentence: its last ``$...$`` if it
+   has one, else the statement, an expression (``marker``) or words (``prose``: "Ben has 37
+   coins left", compared as text, else by its last plain number);
 3. ``number``: with neither, the last plain number of the response (``-12``, ``1,024``,
    ``3.5``; the fallback of common math harnesses: Qwen2.5-Math's evaluation, lm-eval's
    gsm8k ``flexible-extract``), never a symbolic expression;
@@ -22,7 +24,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-BOX, MARKER, NUMBER = "box", "marker", "number"
+BOX, MARKER, PROSE, NUMBER = "box", "marker", "prose", "number"
 DELIMITER_TEXT = "<|im_start|>answer"  # s1x's end-of-thinking delimiter (s1x.formatting.THINK_END)
 _MARKER_RE = re.compile(
     r"(?:final answer|answer)\s*:|(?:the )?(?:final )?answer is\s*:?|" + re.escape(DELIMITER_TEXT),
@@ -31,11 +33,15 @@ _MARKER_RE = re.compile(
 # to another digit group (so "x2" and "2x" are not numbers, "1,024" is one).
 _NUMBER_RE = re.compile(r"(?<![\w.])-?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?![\w])")
 _SENTENCE_END_RE = re.compile(r"\.(?:\s|$)")
+_MATH_SPAN_RE = re.compile(r"\$\$?([^$]{1,2000})\$\$?|\\\((.{1,2000}?)\\\)|\\\[(.{1,2000}?)\\\]")
+_LATEX_COMMAND_RE = re.compile(r"\\[A-Za-z]+")
+_WORD_RE = re.compile(r"[A-Za-z]{2,}")
 
 
 @dataclass(frozen=True)
 class Stated:
-    """The stated answer and where it was found (``box``, ``marker``, ``number``; None: unparsed)."""
+    """The stated answer and where it was found: ``box``, ``marker`` (an expression after a marker),
+    ``prose`` (words after a marker, no math in them: "Ben has 37 coins left"), ``number``; None: unparsed."""
 
     text: str
     source: str | None
@@ -87,7 +93,11 @@ def stated_answer(text: str) -> Stated:
         return Stated(boxed.strip(), BOX)
     marked = after_marker(text)
     if marked:
-        return Stated(marked, MARKER)
+        spans = _MATH_SPAN_RE.findall(marked)
+        if spans:  # "The answer is $\\frac{1}{2}$ cups": the last math span is the answer
+            return Stated(next(part for part in spans[-1] if part).strip(), MARKER)
+        is_prose = _WORD_RE.search(_LATEX_COMMAND_RE.sub(" ", marked)) is not None
+        return Stated(marked, PROSE if is_prose else MARKER)
     number = last_number(text)
     if number is not None:
         return Stated(number, NUMBER)
