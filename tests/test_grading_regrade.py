@@ -113,3 +113,25 @@ def test_analysis_regrade_rewrites_a_run_dir_and_counts_changed_grades(tmp_path,
     assert res["accuracy"] == 0.25 and res["unparsed_rate"] == 0.25
     assert main(["regrade", str(tmp_path / "runs")]) == 0  # idempotent: nothing changes a second time
     assert "0 grades changed" in capsys.readouterr().out
+
+
+def test_analysis_regrade_rereads_an_lm_eval_import(tmp_path, capsys):
+    from s1x.analysis.__main__ import main
+    from s1x.analysis.lm_eval_import import import_lm_eval
+
+    log = tmp_path / "samples_math500.jsonl"
+    lines = [{"doc_id": 0, "doc": {"problem": "Compute $99^2+99+1$."}, "target": "9901",
+              "resps": [["We can rewrite $99^2+99+1$ as"]]},
+             {"doc_id": 1, "doc": {"problem": "What is $3+4$?"}, "target": "7", "resps": [["So the sum is 7."]]}]
+    log.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    out = tmp_path / "imports" / "smol"
+    import_lm_eval([log], out, "math", "math500")
+    samples_path = out / "eval/math500/imported/samples.jsonl"
+    samples = [json.loads(x) for x in samples_path.read_text().splitlines()]
+    assert [s["correct"] for s in samples] == [False, True]
+    # As an import made before issue 29 left it: the restated question credited.
+    samples[0]["correct"] = True
+    write_jsonl(samples_path, samples)
+    assert main(["regrade", str(tmp_path / "imports")]) == 0
+    assert "2 samples, 1 grades changed" in capsys.readouterr().out
+    assert json.loads((out / "results.json").read_text())["results"][0]["accuracy"] == 0.5
