@@ -1,21 +1,23 @@
 """Answer extraction and the rule-based graders (``s1x.grading.grade``).
 
 ``grade(prediction, gold, kind)`` takes the model's answer text (or the whole
-response), extracts the final answer and compares it with ``gold``:
+response), finds the answer it states and compares it with ``gold``:
 
-- ``math``: math-verify equivalence of the gold answer and the extracted one
-  (``\\frac{1}{2}`` == ``0.5``, ``(3, \\frac{\\pi}{2})`` == ``\\left( 3, \\frac{\\pi}{2} \\right)``),
-  falling back to normalised string equality where math-verify parses nothing;
-- ``integer``: equal as integers ("025" == "25", AIME), falling back to ``math``;
-- ``choice``: the option letter, from ``B``, ``(B)``, ``B) ...``, ``\\boxed{B}``
-  or ``**B**``, never from a letter inside an expression (``\\Delta E``);
-- ``exact``: equal after trimming whitespace and a trailing period (the tiny world).
+- ``math``: the stated answer (:mod:`s1x.grading.stated`: the last box, else after the
+  last answer marker, else the last plain number; none: ``unparsed``, wrong). A box or
+  marked expression is compared by math-verify equivalence (``\\frac{1}{2}`` == ``0.5``,
+  ``(3, \\frac{\\pi}{2})`` == ``\\left( 3, \\frac{\\pi}{2} \\right)``), falling back to
+  normalised string equality where math-verify parses nothing; a plain number as a number;
+  an expression found anywhere else is never compared (a restated question earns nothing);
+- ``integer``: equal as integers ("025" == "25", "1,000 dollars" == "1000", AIME), falling back to ``math``;
+- ``choice``: the option letter (:mod:`s1x.grading.choice`), in any case, boxed, bold or
+  bracketed, never from a letter inside an expression (``\\Delta E``); two different letters: unparsed;
+- ``exact``: equal after trimming whitespace and a trailing period (the tiny world), on the
+  text after the last ``Answer:`` / ``Final Answer:`` (its last ``\\boxed{...}`` if any).
 
-The final answer is the text after the last ``Answer:`` / ``Final Answer:``,
-and inside it (or, without such a prefix, in the whole text) the last
-``\\boxed{...}``. Model text is only ever matched with bounded regular
+Model text is only ever matched with bounded regular
 expressions and parsed by math-verify's grammar, never executed or evaluated;
-inputs are cut to :data:`MAX_ANSWER_CHARS`. A pathological input can still
+inputs are cut to :data:`MAX_ANSWER_CHARS` (their tail). A pathological input can still
 make sympy slow: :func:`s1x.grading.parallel.grade_many` grades in worker processes and kills any
 that overruns its time limit (that answer is graded wrong, ``timed_out``).
 """
