@@ -1,5 +1,7 @@
-"""``python -m s1x.analysis <table2|table3|figure1|figure4a|figure4b> <dir> [options]``: regenerate a paper
-table or figure from run dirs (a multirun dir or any dir above run dirs), printed and written to files.
+"""``python -m s1x.analysis <table2|table3|figure1|figure4a|figure4b|regrade> <dir> [options]``: regenerate a
+paper table or figure from run dirs (a multirun dir or any dir above run dirs), printed and written to files.
+``regrade`` (or ``--regrade`` before a table or figure) grades every run dir's samples again with the
+current graders, in place, and says how many grades changed (an lm-eval import is a run dir too).
 A malformed run dir is one line naming the file and the field, and exit status 2."""
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ def _positive(kind):
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m s1x.analysis", description=__doc__)
-    parser.add_argument("what", choices=["table2", "table3", "figure1", "figure4a", "figure4b"])
+    parser.add_argument("what", choices=["table2", "table3", "figure1", "figure4a", "figure4b", "regrade"])
     parser.add_argument("dir", type=Path, help="a multirun dir or a dir holding run dirs")
     parser.add_argument("--out", type=Path, help="where to write files (default: <dir>/analysis)")
     parser.add_argument("--reference", default="s1k", help="table2: the selection the CIs compare against")
@@ -40,6 +42,8 @@ def _parser() -> argparse.ArgumentParser:
                              "(default: a power of ten from the computes' range, printed in the header)")
     parser.add_argument("--resamples", type=_positive(int), default=10_000, help="table2: bootstrap resamples")
     parser.add_argument("--seed", type=int, default=0, help="table2: the bootstrap's seed")
+    parser.add_argument("--regrade", action="store_true",
+                        help="first grade every run dir's samples again with the current graders (in place)")
     return parser
 
 
@@ -48,10 +52,27 @@ def _print_points(name: str, lines: dict) -> None:
         print(f"{name} {label}: " + ", ".join(f"({x:.1f}, {y:.1f})" for x, y in pts))
 
 
+def _regrade(col) -> None:
+    """Grade every run's samples again (s1x.analysis.regrade) and print what changed."""
+    from s1x.analysis.regrade import regrade_run_dir
+
+    for run in col.runs:
+        try:
+            done = regrade_run_dir(run.path)
+        except (KeyError, TypeError, ValueError) as e:
+            raise AnalysisInputError(f"{run.path}: cannot re-grade ({type(e).__name__}: {e})") from None
+        print(f"regraded {run.path}: {done.samples} samples, {done.changed} grades changed")
+
+
 def _analyse(args) -> int:
     col = collect(args.dir)
     if not col.runs:
         raise AnalysisInputError(f"{args.dir}: no finished run (results.json) under it")
+    if args.regrade or args.what == "regrade":
+        _regrade(col)
+        if args.what == "regrade":
+            return 0
+        col = collect(args.dir)
     out = args.out or args.dir / "analysis"
     bench = args.benchmark or sorted({r["benchmark"] for run in col.runs for r in run.rows()})[0]
     notes: list[str] = []

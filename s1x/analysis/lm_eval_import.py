@@ -63,7 +63,7 @@ def read_lm_eval_samples(path: Path, kind: str, benchmark: str) -> list[dict]:
                             "grader": kind, "lm_eval_metrics": metrics, "benchmark": benchmark})
     grades = grade_many([r["response"] for r in records], [r["gold"] for r in records], kind)
     for r, g in zip(records, grades):
-        r.update(extracted=g.extracted, correct=g.correct, grade_timed_out=g.timed_out)
+        r.update(extracted=g.extracted, correct=g.correct, grade_timed_out=g.timed_out, unparsed=g.unparsed)
     return records
 
 
@@ -80,7 +80,8 @@ def import_lm_eval(paths: list[Path], out_dir: Path, kind: str, benchmark: str) 
     results = {"imported_from": [str(p) for p in paths], "stages": ["evaluate"], "choices": {"benchmark": [benchmark]},
                "results": [{"benchmark": benchmark, "method": "imported", "budget": None, "n": len(per_q),
                             "accuracy": accuracy, "mean_thinking_tokens": None, "max_thinking_tokens": None,
-                            "within_budget_rate": None, "samples": rel}]}
+                            "within_budget_rate": None, "samples": rel,
+                            "unparsed_rate": sum(r["unparsed"] for r in records) / max(1, len(records))}]}
     write_json(out_dir / "results.json", results)
     return results
 

@@ -118,6 +118,7 @@ def _record(tokenizer, q: BenchmarkQuestion, prompt: str, s: ForcedSample, metho
         "grader": q.grader,
         "correct": g.correct,
         "grade_timed_out": g.timed_out,
+        "unparsed": g.unparsed,  # the answer states no box, marker, number (or letter): graded wrong
         "meta": q.meta,
         **(extra or {}),
     }
@@ -158,6 +159,8 @@ def summarize(samples: list[dict], benchmark: str, method, cell: Cell, samples_p
         "mean_answer_tokens": sum(s["answer_tokens"] for s in samples) / n,
         "forced_end_rate": sum(s["forced_end"] for s in samples) / n,
         "no_answer_rate": sum(s["stop_reason"] == "length" for s in samples) / n,
+        # Answers that state nothing the grader can read (no box, marker or number; no letter).
+        "unparsed_rate": sum(bool(s.get("unparsed")) for s in samples) / n,
         "samples": samples_path,
         "kind": method.kind,
         "budget_tokens": cell.budget_tokens,

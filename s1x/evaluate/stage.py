@@ -8,6 +8,7 @@ is not cached.
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 from pathlib import Path
 
@@ -23,11 +24,14 @@ from s1x.records import write_json
 from s1x.rows import data_version, without_located_path
 from s1x.validation import ConfigError
 
+log = logging.getLogger("s1x")
 
-STAGE_VERSION = 6  # 2: math grader, graded in worker processes; 3: every method, engine interface, rounds;
+STAGE_VERSION = 7  # 2: math grader, graded in worker processes; 3: every method, engine interface, rounds;
 # 4: generation_config extras off (top_k, repetition penalty), rs skips cut samples, per-request seeds;
 # 5: questions that cannot fit the context are skipped and counted, row.json per cell (resumable)
 # 6: a cut adds no newline after any line-ending token (BPE: "\n\n", " \n"), benchmark limit
+# 7: graded by the stated answer only (issue 29); a version-6 entry is re-graded from its samples
+REGRADED_FROM_VERSION = 6  # entries of this version differ only in grading: re-graded, never regenerated
 
 def _plain(node) -> dict:
     return OmegaConf.to_container(node, resolve=True)
@@ -77,6 +81,32 @@ def engine_spec(engine_cfg) -> dict:
     return {k: v for k, v in spec.items() if k not in _OPENAI_KEYS}
 
 
+def regrade_entry(old: Path, tmp: Path, bcfg, method, seed: int, old_key: str) -> dict:
+    """Build an evaluate entry from one cached under the previous grading rule: its files copied,
+    its samples graded again (:mod:`s1x.analysis.regrade`), its rows recomputed."""
+    from s1x.analysis.regrade import regrade_rows
+
+    for f in old.iterdir():
+        if f.name in ("manifest.json", "meta.json"):
+            continue
+        if f.is_dir():  # a resumable build dir may hold what an interrupted re-grading left
+            shutil.copytree(f, tmp / f.name, dirs_exist_ok=True)
+        else:
+            shutil.copy2(f, tmp / f.name)
+    rows = json.loads((tmp / "rows.json").read_text())
+    done = regrade_rows(tmp, rows, bcfg.extraction, bcfg.unparsed_choice, method.get("vote_subsets", 1000), seed)
+    for row in rows:
+        cell_row = (tmp / row["samples"]).parent / "row.json"
+        if cell_row.exists() and json.loads(cell_row.read_text()).get("samples") == row["samples"]:
+            write_json(cell_row, row)
+    write_json(tmp / "rows.json", rows)
+    log.info("[evaluate] re-graded %d samples of cache entry %s under the stated-answer rule: %d grades changed",
+             done.samples, old_key, done.changed)
+    old_meta = json.loads((old / "meta.json").read_text())
+    return {"n_questions": old_meta.get("n_questions"), "regraded_from": old_key,
+            "regraded_samples": done.samples, "grades_changed": done.changed}
+
+
 def evaluate_stage(cfg, runner: StageRunner, model_path: str, model_identity: str, out_dir: Path,
                    questions: dict | None = None) -> list[dict]:
     """Evaluate ``cfg.method`` on every configured benchmark; copy the samples into the run dir
@@ -91,9 +121,13 @@ def evaluate_stage(cfg, runner: StageRunner, model_path: str, model_identity: st
         if uses_judge(bcfg):  # only then: runs without a judge keep their cache keys
             spec["judge"] = {**_plain(cfg.judge), "engine": engine_spec(cfg.judge.engine)}
         key = runner.cache.key("evaluate", STAGE_VERSION, spec, {"model": model_identity})
+        old_key = runner.cache.key("evaluate", REGRADED_FROM_VERSION, spec, {"model": model_identity})
 
-        def build(tmp: Path, bcfg=bcfg, name=name, limit=limit) -> dict:
+        def build(tmp: Path, bcfg=bcfg, name=name, limit=limit, old_key=old_key) -> dict:
             nonlocal engine, judge
+            old = runner.cache.lookup("evaluate", old_key)
+            if old is not None:  # generated under the previous grading rule: re-grade, do not regenerate
+                return regrade_entry(old.path, tmp, bcfg, cfg.method, cfg.seed, old_key)
             if engine is None:  # built once, and only if some benchmark is not cached
                 engine = make_engine(cfg.engine, model_path)
             if judge is None and uses_judge(bcfg):

@@ -64,14 +64,24 @@ def boxed_content(text: str) -> str | None:
     return None  # no closing brace: their code finds no box either
 
 
-def extract_answer_authors(text: str) -> str:
-    """The answer the authors' graders compare (steps 1-3 of the module docstring), cut to
-    :data:`MAX_ANSWER_CHARS` (every step is linear in the text; the cut bounds what graders parse)."""
+def authors_answer(text: str) -> tuple[str, str]:
+    """The answer the authors' graders compare (steps 1-3 of the module docstring) and where it
+    came from: ``box``, ``marker`` (after ``Answer:``, or the region after the answer delimiter)
+    or ``unmarked`` (the whole text: no delimiter, no box, no ``Answer:``; or the text after a
+    bare segment start). Cut to the last :data:`MAX_ANSWER_CHARS` characters (every step is
+    linear in the text; the cut bounds what graders parse and keeps where answers are stated)."""
     if text.endswith(END_OF_TURN_TEXT):
         text = text[: -len(END_OF_TURN_TEXT)]
     region = answer_region(text)
     boxed = boxed_content(region)
-    if boxed is None:
-        found = _ANSWER_PATTERN.findall(region)
-        boxed = found[-1] if found else region
-    return boxed[:MAX_ANSWER_CHARS]
+    if boxed is not None:
+        return boxed[-MAX_ANSWER_CHARS:], "box"
+    found = _ANSWER_PATTERN.findall(region)
+    if found:
+        return found[-1][-MAX_ANSWER_CHARS:], "marker"
+    return region[-MAX_ANSWER_CHARS:], "marker" if ANSWER_MARK in text else "unmarked"
+
+
+def extract_answer_authors(text: str) -> str:
+    """The answer the authors' graders compare (:func:`authors_answer` without its source)."""
+    return authors_answer(text)[0]

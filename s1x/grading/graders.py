@@ -1,21 +1,23 @@
 """Answer extraction and the rule-based graders (``s1x.grading.grade``).
 
 ``grade(prediction, gold, kind)`` takes the model's answer text (or the whole
-response), extracts the final answer and compares it with ``gold``:
+response), finds the answer it states and compares it with ``gold``:
 
-- ``math``: math-verify equivalence of the gold answer and the extracted one
-  (``\\frac{1}{2}`` == ``0.5``, ``(3, \\frac{\\pi}{2})`` == ``\\left( 3, \\frac{\\pi}{2} \\right)``),
-  falling back to normalised string equality where math-verify parses nothing;
-- ``integer``: equal as integers ("025" == "25", AIME), falling back to ``math``;
-- ``choice``: the option letter, from ``B``, ``(B)``, ``B) ...``, ``\\boxed{B}``
-  or ``**B**``, never from a letter inside an expression (``\\Delta E``);
-- ``exact``: equal after trimming whitespace and a trailing period (the tiny world).
+- ``math``: the stated answer (:mod:`s1x.grading.stated`: the last box, else after the
+  last answer marker, else the last plain number; none: ``unparsed``, wrong). A box or
+  marked expression is compared by math-verify equivalence (``\\frac{1}{2}`` == ``0.5``,
+  ``(3, \\frac{\\pi}{2})`` == ``\\left( 3, \\frac{\\pi}{2} \\right)``), falling back to
+  normalised string equality where math-verify parses nothing; a plain number as a number;
+  an expression found anywhere else is never compared (a restated question earns nothing);
+- ``integer``: equal as integers ("025" == "25", "1,000 dollars" == "1000", AIME), falling back to ``math``;
+- ``choice``: the option letter (:mod:`s1x.grading.choice`), in any case, boxed, bold or
+  bracketed, never from a letter inside an expression (``\\Delta E``); two different letters: unparsed;
+- ``exact``: equal after trimming whitespace and a trailing period (the tiny world), on the
+  text after the last ``Answer:`` / ``Final Answer:`` (its last ``\\boxed{...}`` if any).
 
-The final answer is the text after the last ``Answer:`` / ``Final Answer:``,
-and inside it (or, without such a prefix, in the whole text) the last
-``\\boxed{...}``. Model text is only ever matched with bounded regular
+Model text is only ever matched with bounded regular
 expressions and parsed by math-verify's grammar, never executed or evaluated;
-inputs are cut to :data:`MAX_ANSWER_CHARS`. A pathological input can still
+inputs are cut to :data:`MAX_ANSWER_CHARS` (their tail). A pathological input can still
 make sympy slow: :func:`s1x.grading.parallel.grade_many` grades in worker processes and kills any
 that overruns its time limit (that answer is graded wrong, ``timed_out``).
 """
@@ -25,14 +27,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from s1x.grading.choice import choice_letter
+from s1x.grading.stated import NUMBER, PROSE, Stated, last_boxed, last_number, stated_answer
+
 KINDS = ("exact", "integer", "choice", "math")
 EXTRACTIONS = ("s1x", "authors")
 _ANSWER_RE = re.compile(r"(?:Final Answer|Answer)\s*:", re.IGNORECASE)
-_CHOICE_RES = (
-    re.compile(r"^\**\s*\(?([A-D])\)?\**(?:$|[\s.,:;)])"),  # B / (B) / B) text / **B**
-    re.compile(r"\\boxed\{\s*\(?([A-D])\)?\s*\}"),  # \boxed{B}
-    re.compile(r"(?:^|[\s(])(?:option|choice|answer is)\s*\(?([A-D])\)?(?:$|[\s.,:;)])", re.IGNORECASE),
-)
 MAX_ANSWER_CHARS = 10_000  # longer answers are cut before matching: graded, never slow to match
 MATH_TIMEOUT_S = 3  # math-verify's own limit per parse/verify (inside a worker: the hard limit is grade_many's)
 
@@ -42,19 +42,7 @@ class Grade:
     correct: bool
     extracted: str  # the answer as extracted from the prediction
     timed_out: bool = False
-
-
-def last_boxed(text: str) -> str | None:
-    """Content of the last ``\\boxed{...}`` (or ``\\fbox{...}``), braces balanced; None if there is none."""
-    start = max(text.rfind("\\boxed{"), text.rfind("\\fbox{"))
-    if start < 0:
-        return None
-    i = text.index("{", start) + 1
-    depth, j = 1, i
-    while j < len(text) and depth:
-        depth += {"{": 1, "}": -1}.get(text[j], 0)
-        j += 1
-    return text[i : j - 1] if depth == 0 else text[i:]
+    unparsed: bool = False  # the prediction states no answer (no box, marker, number or letter)
 
 
 def extract_answer(text: str) -> str:
@@ -89,37 +77,80 @@ def _math_equal(answer: str, gold: str) -> bool:
     return _norm(answer) == _norm(gold) and bool(_norm(gold))
 
 
+def _stated(prediction: str, extraction: str) -> Stated:
+    """The answer to compare: s1x's stated answer (:mod:`s1x.grading.stated`), or the authors'
+    extraction, whose whole-text answer (no delimiter, box or ``Answer:``) counts as unmarked:
+    only its last plain number is compared (their LLM reads the text; math-verify would pick any
+    expression in it)."""
+    if extraction == "authors":
+        from s1x.grading.authors import authors_answer
+
+        answer, source = authors_answer(prediction)
+        if source != "unmarked":
+            return Stated(answer, source)
+        number = last_number(answer)
+        return Stated(number, NUMBER) if number is not None else Stated("", None)
+    return stated_answer(prediction[-MAX_ANSWER_CHARS:].replace("<|im_end|>", ""))
+
+
+def _leading_int(s: str) -> int | None:
+    """The integer a stated answer opens with ("1,000 dollars", "$25$ apples"), if any."""
+    m = re.match(r"\s*\$?\s*([+-]?\d{1,3}(?:,\d{3})+|[+-]?\d{1,100})\$?(?=\s+[A-Za-z][A-Za-z\s]{0,40}$)", s)
+    return _as_int(m.group(1)) if m else None
+
+
+def _compare_number(number: str, gold: str) -> bool:
+    """A plain number found without a box or marker, compared as a number (never symbolically)."""
+    a, g = _as_int(number), _as_int(gold)
+    if a is not None and g is not None:
+        return a == g
+    return _math_equal(number.replace(",", ""), gold)
+
+
 def grade(prediction: str, gold: str, kind: str, extraction: str = "s1x", unparsed_choice: str | None = None) -> Grade:
     """Grade ``prediction`` against ``gold`` with the grader ``kind`` (math, integer, choice, exact).
 
-    ``extraction``: ``s1x`` (the last ``Answer:``, its last box) or ``authors`` (their rule,
+    ``math`` and ``integer`` credit only an answer the prediction states (a box, the text after
+    an answer marker, else its last plain number; :mod:`s1x.grading.stated`); one that states
+    none is ``unparsed`` and wrong. ``extraction``: ``s1x`` or ``authors`` (their rule,
     :mod:`s1x.grading.authors`). ``unparsed_choice``: the letter a choice answer with no letter
-    counts as (the authors' ``A``); None grades it wrong."""
+    (or two different ones) counts as (the authors' ``A``); None grades it wrong."""
     if kind not in KINDS:
         raise ValueError(f"grader kind {kind!r} is not one of: {', '.join(KINDS)}")
     if extraction not in EXTRACTIONS:
         raise ValueError(f"answer extraction {extraction!r} is not one of: {', '.join(EXTRACTIONS)}")
+    gold = str(gold).strip()[:MAX_ANSWER_CHARS]
+    if kind in ("math", "integer"):
+        stated = _stated(prediction, extraction)
+        if stated.source is None:
+            return Grade(False, "", unparsed=True)
+        if stated.source == PROSE:  # words: equal as text ("\\text{June 20}"), else its last number
+            number = last_number(stated.text)
+            same = _norm(stated.text) == _norm(gold) or (number is not None and _compare_number(number, gold))
+            return Grade(same, stated.text)
+        if not stated.symbolic:
+            return Grade(_compare_number(stated.text, gold), stated.text)
+        answer = stated.text
+        if kind == "integer":
+            a, g = _as_int(answer), _as_int(gold)
+            if a is None and g is not None:
+                a = _leading_int(answer)
+            if a is not None and g is not None:
+                return Grade(a == g, answer)
+        return Grade(_math_equal(answer, gold), answer)
     if extraction == "authors":
         from s1x.grading.authors import extract_answer_authors
 
         answer = extract_answer_authors(prediction)
-    else:
-        answer = extract_answer(prediction)
-    gold = str(gold).strip()[:MAX_ANSWER_CHARS]
+    else:  # choice reads the whole answer text: two different letters stated anywhere are ambiguous
+        answer = extract_answer(prediction) if kind == "exact" else prediction[-MAX_ANSWER_CHARS:]
+        answer = answer.replace("<|im_end|>", "")
     if kind == "choice":
-        letter = answer.upper() if extraction == "authors" and answer in ("a", "b", "c", "d") else ""
-        for pattern in _CHOICE_RES if not letter else ():
-            m = pattern.search(answer) if pattern is not _CHOICE_RES[0] else pattern.match(answer)
-            if m:
-                letter = m.group(1)
-                break
+        # Their GPQA takes a lone letter as it is (a-d upper-cased); s1x's letter reading stands in
+        # for the LLM they ask otherwise.
+        letter = answer.upper() if extraction == "authors" and answer in ("a", "b", "c", "d") else None
+        letter = letter or choice_letter(answer)
+        unparsed = letter is None
         letter = letter or (unparsed_choice or "")
-        return Grade(letter == gold.strip("()").upper(), letter)
-    if kind == "integer":
-        a, g = _as_int(answer), _as_int(gold)
-        if a is not None and g is not None:
-            return Grade(a == g, answer)
-        return Grade(_math_equal(answer, gold), answer)
-    if kind == "math":
-        return Grade(_math_equal(answer, gold), answer)
+        return Grade(letter == gold.strip("()").upper(), letter, unparsed=unparsed)
     return Grade(answer == gold.rstrip(".").strip(), answer)
