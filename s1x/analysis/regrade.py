@@ -18,7 +18,6 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from s1x.analysis.stats import maj_at_k
 from s1x.grading import grade_many
 from s1x.records import write_json, write_jsonl
 
@@ -74,10 +73,15 @@ def _disagreements(records: list[dict]) -> list[dict]:
 
 
 def regrade_rows(base: Path, rows: list[dict], extraction: str = "s1x", unparsed_choice: str | None = None,
-                 vote_subsets: int = 1000, seed: int = 0) -> Regraded:
+                 vote_subsets: int = 1000, seed: int = 0, maj_estimator: str = "subsets") -> Regraded:
     """Re-grade the samples the ``rows`` point to (``samples`` paths relative to ``base``), rewrite
     them and update the rows in place; maj@k rows (their ``samples`` is a ``votes.jsonl``) vote
-    again over the re-graded samples beside them (``vote_subsets`` and ``seed`` as the run's)."""
+    again over the re-graded samples beside them, with the evaluation's ballots
+    (:mod:`s1x.evaluate.votes`: votes grouped by the grader's equivalence; ``maj_estimator``,
+    ``vote_subsets`` and ``seed`` as the run's)."""
+    # votes.py needs only grading and numpy: the analysis still loads without the training stack.
+    from s1x.evaluate.votes import maj_score, rule_equal, vote_keys
+
     total = Regraded()
     done: dict[Path, list[dict]] = {}
 
@@ -99,9 +103,10 @@ def regrade_rows(base: Path, rows: list[dict], extraction: str = "s1x", unparsed
                 by_q.setdefault(r["id"], []).append(r)
             votes = _read(path)
             for v in votes:
-                rs = by_q[v["id"]]
+                rs = sorted(by_q[v["id"]], key=lambda r: r.get("sample_index", 0))
                 v["answers"] = [r["extracted"] or None for r in rs]
-                v["correct"] = maj_at_k(v["answers"], [r["correct"] for r in rs], v["k"], vote_subsets, seed)
+                v["votes"] = vote_keys(v["answers"], [r["correct"] for r in rs], rule_equal(rs[0]["grader"]))
+                v["correct"] = maj_score(v["votes"], v["k"], maj_estimator, vote_subsets, seed)
             write_jsonl(path, votes)
             row["accuracy"] = sum(v["correct"] for v in votes) / len(votes)
         else:
@@ -130,7 +135,8 @@ def regrade_run_dir(run_dir: Path) -> Regraded:
         method = config.get("method") or {}
         rows = [r for r in results["results"] if r["benchmark"] == bench]
         total.add(regrade_rows(run_dir, rows, bcfg.get("extraction", "s1x"), bcfg.get("unparsed_choice"),
-                               method.get("vote_subsets", 1000), config.get("seed", 0)))
+                               method.get("vote_subsets", 1000), config.get("seed", 0),
+                               method.get("maj_estimator", "subsets")))
     write_json(results_path, results)
     return total
 

@@ -94,7 +94,8 @@ def regrade_entry(old: Path, tmp: Path, bcfg, method, seed: int, old_key: str) -
         else:
             shutil.copy2(f, tmp / f.name)
     rows = json.loads((tmp / "rows.json").read_text())
-    done = regrade_rows(tmp, rows, bcfg.extraction, bcfg.unparsed_choice, method.get("vote_subsets", 1000), seed)
+    done = regrade_rows(tmp, rows, bcfg.extraction, bcfg.unparsed_choice, method.get("vote_subsets", 1000), seed,
+                        method.get("maj_estimator", "subsets"))
     for row in rows:
         cell_row = (tmp / row["samples"]).parent / "row.json"
         if cell_row.exists() and json.loads(cell_row.read_text()).get("samples") == row["samples"]:

@@ -26,10 +26,10 @@ GOLD_VOTE = "\x00gold"  # the gold's class: never equal to an extracted answer's
 
 def rule_equal(kind: str) -> Callable[[str, str], bool]:
     """Whether two extracted answers are the same answer for grader ``kind``."""
-    from s1x.grading import grade
+    from s1x.grading import same_answer
 
     rule = "math" if kind == "judge" else kind
-    return lambda a, b: grade(a, b, rule).correct
+    return lambda a, b: same_answer(a, b, rule)
 
 
 def vote_keys(answers: Sequence[str | None], correct: Sequence[bool], same: Callable[[str, str], bool]

@@ -15,9 +15,10 @@ Public API (a contract outside tools use)::
     from s1x.grading import grade, grade_many
     grade(prediction, gold, kind).correct
     grade(prediction, gold, kind, extraction="authors", unparsed_choice="A")  # the authors' reading
+    same_answer(extracted_a, extracted_b, kind)  # two extracted answers, e.g. majority's ballots
 """
 
-from s1x.grading.graders import KINDS, MAX_ANSWER_CHARS, Grade, extract_answer, grade, last_boxed
+from s1x.grading.graders import KINDS, MAX_ANSWER_CHARS, Grade, extract_answer, grade, last_boxed, same_answer
 from s1x.grading.parallel import grade_many
 
-__all__ = ["KINDS", "MAX_ANSWER_CHARS", "Grade", "extract_answer", "grade", "grade_many", "last_boxed"]
+__all__ = ["KINDS", "MAX_ANSWER_CHARS", "Grade", "extract_answer", "grade", "grade_many", "last_boxed", "same_answer"]

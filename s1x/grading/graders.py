@@ -107,6 +107,25 @@ def _compare_number(number: str, gold: str) -> bool:
     return _math_equal(number.replace(",", ""), gold)
 
 
+def same_answer(answer: str, other: str, kind: str) -> bool:
+    """Whether two answers already extracted (a :attr:`Grade.extracted`, a gold) are the same answer
+    for grader ``kind``: no statement is looked for, since both are statements already (majority
+    vote's ballots compare extracted answers this way: ``1/2`` and ``\\frac{1}{2}`` are one)."""
+    if kind not in KINDS:
+        raise ValueError(f"grader kind {kind!r} is not one of: {', '.join(KINDS)}")
+    answer, other = str(answer).strip(), str(other).strip()
+    if answer == other:
+        return True
+    if kind == "choice":
+        return choice_letter(answer) is not None and choice_letter(answer) == choice_letter(other)
+    if kind == "exact":
+        return answer.rstrip(".") == other.rstrip(".")
+    a, b = _as_int(answer), _as_int(other)
+    if a is not None and b is not None:
+        return a == b
+    return _math_equal(answer, other)
+
+
 def grade(prediction: str, gold: str, kind: str, extraction: str = "s1x", unparsed_choice: str | None = None) -> Grade:
     """Grade ``prediction`` against ``gold`` with the grader ``kind`` (math, integer, choice, exact).
 
