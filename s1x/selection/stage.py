@@ -35,8 +35,10 @@ log = logging.getLogger("s1x")
 # select 3: the notebook's funnel options, quality applied here; featurize 2: given features,
 # null features, no quality flags; probe 2: the authors' chat prompt (no think delimiter), temperature.
 SELECT_VERSION = 3
-FEATURIZE_VERSION = 2
-PROBE_VERSION = 2
+# 3: attempts and probe answers graded by the stated-answer rule (issue 29), so grades cached
+# under the old rule are computed again instead of served.
+FEATURIZE_VERSION = 3
+PROBE_VERSION = 3
 
 
 def _plain(node) -> dict:
