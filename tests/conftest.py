@@ -122,7 +122,12 @@ def vllm_engine(smollm2):
     from s1x.evaluate.engines.vllm import VLLMEngine
     from s1x.models import load_tokenizer
 
+    saved = dict(os.environ)
     engine = VLLMEngine(smollm2, load_tokenizer(smollm2), dtype="float32", block_size=VLLM_BLOCK_SIZE)
+    # vLLM's CPU platform sets LD_PRELOAD (tcmalloc, torch's libgomp) and thread variables in this
+    # process's environment for its engine process; the CLI runs of later tests must not inherit them.
+    os.environ.clear()
+    os.environ.update(saved)
     yield engine
     shutdown = getattr(engine.llm.llm_engine, "engine_core", None)
     if shutdown is not None and hasattr(shutdown, "shutdown"):
