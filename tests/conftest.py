@@ -116,9 +116,14 @@ VLLM_BLOCK_SIZE = 32
 
 
 @pytest.fixture(scope="session")
-def vllm_engine(smollm2):
-    """ONE in-process vLLM engine (``engine=vllm``, float32) on SmolLM2 for the whole session."""
+def vllm_available():
+    """Skip (or, under S1X_REQUIRE_VLLM=1, fail) before any other fixture's work when vLLM is missing."""
     require_vllm()
+
+
+@pytest.fixture(scope="session")
+def vllm_engine(vllm_available, smollm2):
+    """ONE in-process vLLM engine (``engine=vllm``, float32) on SmolLM2 for the whole session."""
     from s1x.evaluate.engines.vllm import VLLMEngine
     from s1x.models import load_tokenizer
 

@@ -13,7 +13,7 @@ import time
 
 import pytest
 
-from conftest import VLLM_BLOCK_SIZE, compose_config, require_vllm
+from conftest import VLLM_BLOCK_SIZE, compose_config
 from vllm_recording import (BUDGETS, CELLS, N_QUESTIONS, STOP_TIMEOUT_S, differences, run_cells, s1x_serve,
                             smol_questions)
 
@@ -26,9 +26,8 @@ def vllm_cells(vllm_engine, tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def served(smollm2, tmp_path_factory):
+def served(vllm_available, smollm2, tmp_path_factory):
     """``python -m s1x.serve`` on SmolLM2, once (only this module uses it)."""
-    require_vllm()
     log = tmp_path_factory.mktemp("serve") / "serve.log"
     with s1x_serve(smollm2, log, "--block-size", str(VLLM_BLOCK_SIZE)) as (url, proc):
         yield url, proc, log
