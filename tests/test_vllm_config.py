@@ -61,3 +61,16 @@ def test_the_hf_cache_key_has_none_of_the_vllm_keys():
     hf = engine_spec(compose_config().engine)
     assert not {"enforce_eager", "cpu_kv_cache_gib", "block_size"} & set(hf)
     assert {"enforce_eager", "cpu_kv_cache_gib", "block_size"} <= set(engine_spec(compose_config(["engine=vllm"]).engine))
+
+
+def test_engine_load_and_generation_seconds_go_into_the_run_timings():
+    from types import SimpleNamespace
+
+    from s1x.evaluate.stage import record_engine_timings
+
+    runner = SimpleNamespace(timings={"evaluate": 9.0})
+    record_engine_timings(runner, SimpleNamespace(load_s=4.5, generate_s=3.25))
+    assert runner.timings == {"evaluate": 9.0, "evaluate.engine_load": 4.5, "evaluate.generate": 3.25}
+    record_engine_timings(runner, None)  # every benchmark cached: no engine was built
+    record_engine_timings(runner, SimpleNamespace())  # an engine that does not count (hf)
+    assert len(runner.timings) == 3
