@@ -80,8 +80,12 @@ def main(cfg) -> None:
               file=sys.stderr)
     if tracked:
         print(f"s1x: logged to {cfg.logger.name} ({cfg.logger.mode}): {tracked}")
+    timings = results["timings_s"]
+    # Keys with a dot are parts of a stage (evaluate.engine_load, evaluate.generate).
     stages = ", ".join(f"{k} {'cached' if results['cached'][k] else 'computed'} ({v:.1f} s)"
-                       for k, v in results["timings_s"].items())
+                       for k, v in timings.items() if k in results["cached"])
+    parts = [f"{k} {v:.1f} s" for k, v in timings.items() if k not in results["cached"]]
+    stages += f" (of which {', '.join(parts)})" if parts else ""
     print(f"\ns1x: done in {time.time() - t0:.1f} s. Stages: {stages}.")
     print(f"s1x: run dir {out_dir} (results.json, samples under eval/)")
 

