@@ -1,7 +1,7 @@
 """Every method under controller=authors on the tiny world's fine-tuned model, through the evaluate
-stage's evaluator: their prompt suffixes and strings, caps, bf_extend's shared generation equal to
-separate runs, rejection sampling's tries, majority's maj@k rows, and the multi-token stop of
-their SCC + budget forcing."""
+stage's evaluator: the record fields each method writes (prompt ends, suffixes, tries, maj@k rows),
+and bf_extend's shared generation equal to separate runs of their loop. The token-for-token
+comparison of every method with their loop is tests/test_authors_reference_methods.py."""
 
 import json
 
@@ -78,21 +78,22 @@ def test_every_method_runs_the_authors_way(tiny, tmp_path):
 
 def test_bf_extend_under_authors_equals_separate_runs(tiny, tmp_path):
     """The run allowed i ignores is the shared generation up to its round i: its samples equal
-    separate runs of their code with thinking_n_ignore=i (the token sequences, exactly)."""
-    from s1x.evaluate.methods.authors import AuthorsProtocol, AuthorsTokens, run_authors
-    from s1x.formatting import prompt_text
+    separate runs of their code with thinking_n_ignore=i (the re-statement in
+    tests/authors_reference.py, no s1x code), response text and thinking count."""
+    from authors_reference import ReferenceLLM, authors_generate, chat_prompt
 
     engine, tok, questions = tiny
     rows, samples = _evaluate(tiny, tmp_path, ["method=bf_extend", "method.num_ignore=2", "method.max_thinking_tokens=80",
                                                "method.max_answer_tokens=16"])
     assert [r["num_ignore"] for r in rows] == [0, 1, 2]
-    prompts = [tok(prompt_text(tok, q.question), add_special_tokens=False)["input_ids"] for q in questions]
+    prompts = [chat_prompt(tok, q.question) for q in questions]
+    think_start = tok("<|im_start|>think", add_special_tokens=False).input_ids
+    reference = ReferenceLLM(engine.model, tok)
     for i, row in enumerate(rows):
-        protocol = AuthorsProtocol(num_ignore=i or None, max_answer_tokens=16)
-        fresh = run_authors(engine, prompts, AuthorsTokens.build(tok, protocol), protocol, 80)
-        for s, run in zip(samples[row["samples"]], fresh):
-            assert s["response"] == tok.decode(run.sample.token_ids), (i, s["response"])
-            assert s["thinking_tokens"] == run.sample.thinking_tokens
+        want, counts = authors_generate(reference, tok, prompts, 80, i or None, max_gen_toks=16)
+        for s, seq, prompt, count in zip(samples[row["samples"]], want, prompts, counts):
+            assert s["response"] == tok.decode(seq[len(prompt) + len(think_start):]), (i, s["response"])
+            assert s["thinking_tokens"] == count
     assert any(s["ignores_used"] == 2 for s in samples[rows[2]["samples"]])
 
 
