@@ -123,11 +123,15 @@ class ReferenceLLM:
         return results
 
 
-def chat_prompt(tok, question: str) -> list[int]:
+def chat_text(tok, question: str) -> str:
     """lm-eval's ``--apply_chat_template``: the tokenizer's template with the default system
-    prompt and the generation prompt, then their ``tok_encode`` (no special tokens added)."""
-    text = tok.apply_chat_template([{"role": "user", "content": question}], tokenize=False, add_generation_prompt=True)
-    return tok(text, add_special_tokens=False).input_ids
+    prompt and the generation prompt."""
+    return tok.apply_chat_template([{"role": "user", "content": question}], tokenize=False, add_generation_prompt=True)
+
+
+def chat_prompt(tok, question: str) -> list[int]:
+    """:func:`chat_text`, then their ``tok_encode`` (no special tokens added)."""
+    return tok(chat_text(tok, question), add_special_tokens=False).input_ids
 
 
 def query(question: str, env: dict | None = None) -> str:

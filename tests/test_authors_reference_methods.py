@@ -22,7 +22,7 @@ from collections import Counter
 import pytest
 import torch
 
-from authors_reference import ReferenceLLM, Stream, chat_prompt, model_generate, query
+from authors_reference import ReferenceLLM, Stream, chat_prompt, chat_text, model_generate, query
 from conftest import compose_config
 
 COMPARED: Counter = Counter()  # method -> samples compared against the reference, this session
@@ -106,15 +106,16 @@ def compare(engine, llm, tok, questions, overrides, tmp_path, stream=None):
     for cell, texts, samples in cells:
         env, kw = their_command(method, cell)
         copies = method.samples if method.kind == "majority" else 1
-        prompts = [chat_prompt(tok, query(q.question, env)) for q in questions for _ in range(copies)]
+        questions_sent = [query(q.question, env) for q in questions for _ in range(copies)]
+        prompts = [chat_prompt(tok, q) for q in questions_sent]
         if stream is not None:
             stream.reset()  # s1x ran first; their loop starts the stream over
         want, counts = model_generate(llm, tok, prompts, method.max_answer_tokens, **kw)
         start = kw.get("thinking_start", "<|im_start|>think") if kw else ""
         assert len(samples) == len(prompts)
-        for text, sample, seq, prompt, count in zip(texts, samples, want, prompts, counts):
+        for text, sample, seq, prompt, sent, count in zip(texts, samples, want, prompts, questions_sent, counts):
             added = tok(start, add_special_tokens=False).input_ids if start else []
-            assert text == tok.decode(prompt) + start, (method.kind, text[-200:])
+            assert text == chat_text(tok, sent) + start, (method.kind, text[-200:])
             got = sample.token_ids
             assert got == seq[len(prompt) + len(added):], (method.kind, cell.label, tok.decode(got),
                                                            tok.decode(seq[len(prompt) + len(added):]))
@@ -272,12 +273,13 @@ def test_one_setting_paper_cell_per_method_through_the_cli_is_their_loop(default
         records = [json.loads(x) for x in open(path)]
         cell = SimpleNamespace(budget=records[0]["budget"], variant=row.get("variant", "short"))
         env, kw = their_command(method, cell)
-        prompts = [chat_prompt(tok, query(s["question"], env)) for s in records]
+        sent = [query(s["question"], env) for s in records]
+        prompts = [chat_prompt(tok, q) for q in sent]
         want, counts = model_generate(llm, tok, prompts, method.max_answer_tokens, **kw)
         start = kw.get("thinking_start", "<|im_start|>think") if kw else ""
-        for s, seq, prompt, count in zip(records, want, prompts, counts):
+        for s, seq, prompt, q, count in zip(records, want, prompts, sent, counts):
             tail = seq[len(prompt) + len(tok(start, add_special_tokens=False).input_ids if start else []):]
-            assert s["prompt"] == tok.decode(prompt) + start
+            assert s["prompt"] == chat_text(tok, q) + start
             assert s["response"] == tok.decode(tail), (name, s["response"], tok.decode(tail))
             assert sum(seg["tokens"] for seg in s["segments"]) == len(tail)
             if count is not None:
