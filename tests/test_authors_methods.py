@@ -120,3 +120,38 @@ def test_judge_grader_runs_through_the_cli_with_a_local_model(default_run, cache
     r = run_cli(["stages=[evaluate]", f"model={ckpt}", "benchmark=[tiny-mixed]",
                  "benchmark.tiny-mixed.extra_graders=[judge]"], cache, tmp_path / "run2")
     assert r.returncode == 2 and "judge.model" in r.stderr
+
+
+def test_an_over_long_question_is_sent_under_authors_and_skipped_under_s1x(tiny, tmp_path):
+    """Their code has no room check: a prompt longer than the engine's context goes to the engine
+    (vLLM then refuses it); s1x's controllers leave it out and count it (docs/fidelity.md, the row
+    "a question that cannot fit the context")."""
+    from dataclasses import replace
+
+    from s1x.evaluate.evaluator import evaluate_benchmark
+
+    engine, tok, questions = tiny
+    long_q = replace(questions[0], id="over-long", question=" ".join([questions[0].question] * 40))
+    qs = [long_q] + list(questions[1:3])
+    sent = []
+    real = engine.generate_requests
+
+    def recording(requests, desc="generate"):
+        sent.extend(len(r.prompt_ids) for r in requests)
+        return real(requests, desc)
+
+    context = engine.context_length
+    engine.generate_requests, engine.context_length = recording, 120
+    try:
+        assert len(tok(long_q.question)["input_ids"]) > 120
+        for controller, kept in (("authors", 3), ("rounds", 2)):
+            sent.clear()
+            method = compose_config(["method=bf", "method.budgets=[16]", "method.max_answer_tokens=8",
+                                     f"method.controller={controller}"]).method
+            (row,) = evaluate_benchmark(engine, tok, qs, "tiny-mixed", method, 0, tmp_path / controller)
+            ids = [json.loads(x)["id"] for x in open(tmp_path / controller / row["samples"])]
+            assert len(ids) == kept and ("over-long" in ids) == (controller == "authors"), (controller, ids)
+            assert (max(sent) > 120) == (controller == "authors")  # the engine got the over-long prompt or not
+            assert row.get("n_skipped_context", 0) == 3 - kept
+    finally:
+        engine.generate_requests, engine.context_length = real, context

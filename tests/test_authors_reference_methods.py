@@ -104,6 +104,8 @@ def compare(engine, llm, tok, questions, overrides, tmp_path, stream=None):
     assert cells, overrides
     n = 0
     for cell, texts, samples in cells:
+        if method.kind == "rs":  # a bounded test: s1x's max_tries is set and must not have been reached
+            assert all(s.rounds[0].get("then") == "accepted" for s in samples), "raise the budget: a question fell back"
         env, kw = their_command(method, cell)
         copies = method.samples if method.kind == "majority" else 1
         questions_sent = [query(q.question, env) for q in questions for _ in range(copies)]
@@ -146,7 +148,7 @@ TINY_CASES = {
     "scc": ["method=scc", "method.budgets=[2]", "method.max_thinking_tokens=120", "method.max_answer_tokens=16"],
     "scc_bf": ["method=scc_bf", "method.budgets=[2]", "method.max_thinking_tokens=120", "method.max_answer_tokens=16"],
     "ccc": ["method=ccc", "method.max_thinking_tokens=120", "method.max_answer_tokens=16"],
-    "rs": ["method=rs", "method.temperature=0", "method.budgets=[200]", "method.max_thinking_tokens=200",
+    "rs": ["method=rs", "method.temperature=0", "method.budgets=[300]", "method.max_tries=2",
            "method.max_answer_tokens=16"],
     "majority": ["method=majority", "method.temperature=0", "method.samples=2", "method.max_thinking_tokens=120",
                  "method.max_answer_tokens=16"],
@@ -175,7 +177,8 @@ def test_sampled_methods_on_the_tiny_model_are_their_loop_from_a_fixed_stream(ti
     questions) and majority's copies must come out identical."""
     engine, tok, questions = tiny
     stream = Stream()
-    overrides = {"rs": ["method=rs", "method.budgets=[40]", "method.max_answer_tokens=16"],
+    # max_tries only bounds the test (their loop has no limit): no question may reach it (asserted).
+    overrides = {"rs": ["method=rs", "method.budgets=[40]", "method.max_tries=150", "method.max_answer_tokens=16"],
                  "majority": ["method=majority", "method.samples=3", "method.max_thinking_tokens=60",
                               "method.max_answer_tokens=16"]}[name]
     streamed = StreamEngine(engine.model, tok, stream)
@@ -183,6 +186,7 @@ def test_sampled_methods_on_the_tiny_model_are_their_loop_from_a_fixed_stream(ti
     print(f"\nauthors reference: {name} (sampled) {n} samples equal on the tiny model")
     samples = [s for _, _, ss in cells for s in ss]
     if name == "rs":  # some questions took more than one wave, so the slot refilling was exercised
+        assert all(s.rounds[0].get("then") == "accepted" for s in samples)  # none fell back at max_tries
         assert max(s.rounds[0]["wave"] for s in samples) > 1
     else:  # the copies of a question differ: the draws are not one repeated greedy sample
         assert len({tuple(s.token_ids) for s in samples}) > len(questions)
@@ -208,7 +212,7 @@ SMOL_CASES = {
     "tcc_bf": ["method=tcc_bf", "method.budgets=[12]", "method.max_answer_tokens=8"],
     "scc_bf": ["method=scc_bf", "method.budgets=[2]", "method.max_thinking_tokens=24", "method.max_answer_tokens=8"],
     "ccc": ["method=ccc", "method.max_thinking_tokens=16", "method.max_answer_tokens=8"],
-    "rs": ["method=rs", "method.temperature=0", "method.budgets=[48]", "method.max_answer_tokens=8"],
+    "rs": ["method=rs", "method.temperature=0", "method.budgets=[48]", "method.max_tries=2", "method.max_answer_tokens=8"],
     "majority": ["method=majority", "method.temperature=0", "method.samples=2", "method.num_ignore=1",
                  "method.max_thinking_tokens=16", "method.max_answer_tokens=8"],
 }
@@ -240,8 +244,8 @@ CLI_CASES = {
     "tcc_bf": ["method=tcc_bf", "method.budgets=[24]", "method.max_answer_tokens=12"],
     "scc": ["method=scc", "method.budgets=[2]", "method.max_thinking_tokens=96", "method.max_answer_tokens=12"],
     "scc_bf": ["method=scc_bf", "method.budgets=[2]", "method.max_thinking_tokens=96", "method.max_answer_tokens=12"],
-    "ccc": ["method=ccc", "method.classes=[short]", "method.max_thinking_tokens=96", "method.max_answer_tokens=12"],
-    "rs": ["method=rs", "method.temperature=0", "method.budgets=[160]", "method.max_answer_tokens=12"],
+    "ccc": ["method=ccc", "method.max_thinking_tokens=96", "method.max_answer_tokens=12"],
+    "rs": ["method=rs", "method.temperature=0", "method.budgets=[300]", "method.max_tries=2", "method.max_answer_tokens=12"],
     "majority": ["method=majority", "method.temperature=0", "method.samples=2", "method.max_thinking_tokens=96",
                  "method.max_answer_tokens=12"],
 }
@@ -257,7 +261,7 @@ def test_one_setting_paper_cell_per_method_through_the_cli_is_their_loop(default
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     ckpt = json.loads((default_run[0] / "checkpoint.json").read_text())["path"]
-    overrides = ["setting=paper", "engine=hf", "benchmark=[tiny-mixed]", "benchmark.tiny-mixed.size=4"] + CLI_CASES[name]
+    overrides = ["setting=paper", "engine=hf", "benchmark=[tiny-mixed]", "benchmark.tiny-mixed.limit=4"] + CLI_CASES[name]
     r = run_cli(["stages=[evaluate]", f"model={ckpt}", "threads=1", *overrides], cache, tmp_path / "run")
     assert r.returncode == 0, r.stderr[-3000:]
     method = compose_config(overrides).method
@@ -271,7 +275,8 @@ def test_one_setting_paper_cell_per_method_through_the_cli_is_their_loop(default
         if name == "majority":
             path = next((tmp_path / "run").rglob("majority/samples.jsonl"))
         records = [json.loads(x) for x in open(path)]
-        cell = SimpleNamespace(budget=records[0]["budget"], variant=row.get("variant", "short"))
+        assert not any(s.get("rs_fallback") for s in records), "raise the budget: a question fell back"
+        cell = SimpleNamespace(budget=records[0]["budget"], variant=row.get("variant"))
         env, kw = their_command(method, cell)
         sent = [query(s["question"], env) for s in records]
         prompts = [chat_prompt(tok, q) for q in sent]
