@@ -77,14 +77,21 @@ class Stream:
 
 
 class _Draw(LogitsProcessor):
-    """Replaces the scores by a one-hot of a token drawn from softmax(scores / temperature)
-    with the stream's generator (full vocabulary: top_p=1, top_k off)."""
+    """Replaces the scores by a one-hot of a token drawn from softmax(scores / temperature) with
+    the stream's generator, over vLLM's nucleus: the most probable tokens whose probabilities,
+    before the last one kept, sum to less than ``top_p`` (at least one token; top_k off)."""
 
-    def __init__(self, generator, temperature):
-        self.generator, self.temperature = generator, temperature
+    def __init__(self, generator, temperature, top_p=1.0):
+        self.generator, self.temperature, self.top_p = generator, temperature, top_p
 
     def __call__(self, input_ids, scores):
         probs = torch.softmax(scores[0].float() / self.temperature, dim=-1)
+        if self.top_p < 1.0:
+            sorted_p, order = torch.sort(probs, descending=True)
+            drop = (torch.cumsum(sorted_p, 0) - sorted_p) >= self.top_p
+            drop[0] = False
+            probs = probs.clone()
+            probs[order[drop]] = 0.0
         pick = int(torch.multinomial(probs, 1, generator=self.generator))
         out = torch.full_like(scores, float("-inf"))
         out[0, pick] = 0.0
@@ -107,7 +114,7 @@ class ReferenceLLM:
             crit = _Stop(self.tok, len(prompt), sp.get("min_tokens", 0), stop_ids, sp.get("stop", []))
             processors = [_MaskBefore(len(prompt), sp.get("min_tokens", 0), stop_ids)]
             if sp.get("temperature", 0):
-                processors.append(_Draw(self.stream.generator(prompt), sp["temperature"]))
+                processors.append(_Draw(self.stream.generator(prompt), sp["temperature"], sp.get("top_p", 1.0)))
             gen = self.model.generate(
                 input_ids=torch.tensor([prompt]), attention_mask=torch.ones(1, len(prompt), dtype=torch.long),
                 max_new_tokens=sp["max_tokens"], do_sample=False, repetition_penalty=1.0, eos_token_id=None,

@@ -52,7 +52,8 @@ def test_every_method_runs_the_authors_way(tiny, tmp_path):
             assert len(records) == 12 and {s["sample_index"] for s in records} == {0, 1}
         for s in records:
             assert s["controller"] == "authors" and s["rounds"][-1]["phase"] in ("answer", "unsplit")
-            assert "stats_thinking_tokens" in s and s["thinking_tokens"] >= 0
+            assert "stats_thinking_tokens" in s  # their compute_sample_stats count, beside s1x's
+            assert s["thinking_tokens"] == sum(g["tokens"] for g in s["segments"] if g["kind"] in ("think", "forced_ignore"))
             if name == "none":  # their path with no thinking gen_kwargs: no think start added
                 assert s["prompt"].endswith("<|im_start|>assistant\n") and "<|im_start|>answer" in s["response"]
             elif name == "scc_bf":  # their SCC+BF command: think start <|im_start|>, stop at <|im_start|>0

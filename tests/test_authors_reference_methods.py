@@ -51,6 +51,8 @@ def their_command(method, cell):
         kw.update(thinking_n_ignore=method.num_ignore, thinking_n_ignore_str=method.ignore_str)
     if method.temperature:
         kw["temperature"] = method.temperature
+    if method.top_p < 1:
+        kw["top_p"] = method.top_p
     return env, kw
 
 
@@ -245,9 +247,11 @@ CLI_CASES = {
     "scc": ["method=scc", "method.budgets=[2]", "method.max_thinking_tokens=96", "method.max_answer_tokens=12"],
     "scc_bf": ["method=scc_bf", "method.budgets=[2]", "method.max_thinking_tokens=96", "method.max_answer_tokens=12"],
     "ccc": ["method=ccc", "method.max_thinking_tokens=96", "method.max_answer_tokens=12"],
-    "rs": ["method=rs", "method.temperature=0", "method.budgets=[300]", "method.max_tries=2", "method.max_answer_tokens=12"],
-    "majority": ["method=majority", "method.temperature=0", "method.samples=2", "method.max_thinking_tokens=96",
-                 "method.max_answer_tokens=12"],
+    # setting=paper samples rs and majority at temperature 1; a nucleus of one token (top_p) makes
+    # the draw the argmax, so their loop is reproducible here whatever the engine's random stream.
+    "rs": ["method=rs", "method.top_p=1e-9", "method.budgets=[300]", "method.max_tries=2", "method.max_answer_tokens=12"],
+    "majority": ["method=majority", "method.top_p=1e-9", "method.samples=2", "method.vote_ks=[1,2]",
+                 "method.max_thinking_tokens=96", "method.max_answer_tokens=12"],
 }
 
 
@@ -267,7 +271,7 @@ def test_one_setting_paper_cell_per_method_through_the_cli_is_their_loop(default
     method = compose_config(overrides).method
     assert method.controller == "authors"
     tok = AutoTokenizer.from_pretrained(ckpt)
-    llm = ReferenceLLM(AutoModelForCausalLM.from_pretrained(ckpt, dtype=torch.float32).eval(), tok)
+    llm = ReferenceLLM(AutoModelForCausalLM.from_pretrained(ckpt, dtype=torch.float32).eval(), tok, Stream())
     rows = json.loads((tmp_path / "run" / "results.json").read_text())["results"]
     n = 0
     for row in rows[:1] if name == "majority" else rows:
