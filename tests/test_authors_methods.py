@@ -149,6 +149,7 @@ def test_an_over_long_question_is_sent_under_authors_and_skipped_under_s1x(tiny,
             sent.clear()
             method = compose_config(["method=bf", "method.budgets=[16]", "method.max_answer_tokens=8",
                                      f"method.controller={controller}"]).method
+            (tmp_path / controller).mkdir()
             (row,) = evaluate_benchmark(engine, tok, qs, "tiny-mixed", method, 0, tmp_path / controller)
             ids = [json.loads(x)["id"] for x in open(tmp_path / controller / row["samples"])]
             assert len(ids) == kept and ("over-long" in ids) == (controller == "authors"), (controller, ids)

@@ -17,6 +17,7 @@ The number of samples compared per method is printed (``authors reference: ...``
 """
 
 import json
+import os
 from collections import Counter
 
 import pytest
@@ -270,7 +271,7 @@ def test_one_setting_paper_cell_per_method_through_the_cli_is_their_loop(default
     assert r.returncode == 0, r.stderr[-3000:]
     method = compose_config(overrides).method
     assert method.controller == "authors"
-    tok = AutoTokenizer.from_pretrained(ckpt)
+    tok = AutoTokenizer.from_pretrained(ckpt + "/tokenizer" if os.path.isdir(ckpt + "/tokenizer") else ckpt)
     llm = ReferenceLLM(AutoModelForCausalLM.from_pretrained(ckpt, dtype=torch.float32).eval(), tok, Stream())
     rows = json.loads((tmp_path / "run" / "results.json").read_text())["results"]
     n = 0
