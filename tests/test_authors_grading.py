@@ -66,6 +66,7 @@ TEXTS = [
     "<|im_start|>answer\nAnswer:   42  \n",
     "<|im_start|>answer\n\\boxed{unclosed",
     "<|im_start|>answer\nanswer : b",
+    "<|im_start|>answer\nso \\boxed{1}, not \\fbox{2}",  # their rfind looks for \\boxed first
 ]
 
 
@@ -75,6 +76,18 @@ def test_extraction_is_their_rule():
     # Their text never holds the end of turn (vLLM drops the stop string); s1x's responses do.
     assert extract_answer_authors("<|im_start|>answer\nAnswer: 42<|im_end|>") == "42"
     assert extract_answer_authors("<|im_start|>answer\nAnswer: 42\n") == "42\n"  # nothing stripped
+
+
+def test_their_fbox_raises_where_s1x_reads_the_box():
+    """An ``\\fbox{}`` with no ``\\boxed`` after the delimiter: their ``remove_boxed`` asserts the box
+    starts with ``\\boxed{`` and so raises (the sample crashes their scoring); s1x reads its content
+    (docs/fidelity.md's reading), and an unclosed ``\\fbox{`` is no box for either."""
+    text = "<|im_start|>answer\nthe result is \\fbox{17} here"
+    with pytest.raises(AssertionError):
+        _their_extraction(text)
+    assert extract_answer_authors(text) == "17"
+    unclosed = "<|im_start|>answer\nAnswer: 3 \\fbox{17"
+    assert extract_answer_authors(unclosed) == _their_extraction(unclosed) == "3 \\fbox{17"
 
 
 def test_authors_extraction_changes_what_is_graded():

@@ -1,7 +1,7 @@
 """Every method under controller=authors on the tiny world's fine-tuned model, through the evaluate
-stage's evaluator: their prompt suffixes and strings, caps, bf_extend's shared generation equal to
-separate runs, rejection sampling's tries, majority's maj@k rows, and the multi-token stop of
-their SCC + budget forcing."""
+stage's evaluator: the record fields each method writes (prompt ends, suffixes, tries, maj@k rows),
+and bf_extend's shared generation equal to separate runs of their loop. The token-for-token
+comparison of every method with their loop is tests/test_authors_reference_methods.py."""
 
 import json
 
@@ -52,7 +52,8 @@ def test_every_method_runs_the_authors_way(tiny, tmp_path):
             assert len(records) == 12 and {s["sample_index"] for s in records} == {0, 1}
         for s in records:
             assert s["controller"] == "authors" and s["rounds"][-1]["phase"] in ("answer", "unsplit")
-            assert "stats_thinking_tokens" in s and s["thinking_tokens"] >= 0
+            assert "stats_thinking_tokens" in s  # their compute_sample_stats count, beside s1x's
+            assert s["thinking_tokens"] == sum(g["tokens"] for g in s["segments"] if g["kind"] in ("think", "forced_ignore"))
             if name == "none":  # their path with no thinking gen_kwargs: no think start added
                 assert s["prompt"].endswith("<|im_start|>assistant\n") and "<|im_start|>answer" in s["response"]
             elif name == "scc_bf":  # their SCC+BF command: think start <|im_start|>, stop at <|im_start|>0
@@ -78,21 +79,22 @@ def test_every_method_runs_the_authors_way(tiny, tmp_path):
 
 def test_bf_extend_under_authors_equals_separate_runs(tiny, tmp_path):
     """The run allowed i ignores is the shared generation up to its round i: its samples equal
-    separate runs of their code with thinking_n_ignore=i (the token sequences, exactly)."""
-    from s1x.evaluate.methods.authors import AuthorsProtocol, AuthorsTokens, run_authors
-    from s1x.formatting import prompt_text
+    separate runs of their code with thinking_n_ignore=i (the re-statement in
+    tests/authors_reference.py, no s1x code), response text and thinking count."""
+    from authors_reference import ReferenceLLM, authors_generate, chat_prompt
 
     engine, tok, questions = tiny
     rows, samples = _evaluate(tiny, tmp_path, ["method=bf_extend", "method.num_ignore=2", "method.max_thinking_tokens=80",
                                                "method.max_answer_tokens=16"])
     assert [r["num_ignore"] for r in rows] == [0, 1, 2]
-    prompts = [tok(prompt_text(tok, q.question), add_special_tokens=False)["input_ids"] for q in questions]
+    prompts = [chat_prompt(tok, q.question) for q in questions]
+    think_start = tok("<|im_start|>think", add_special_tokens=False).input_ids
+    reference = ReferenceLLM(engine.model, tok)
     for i, row in enumerate(rows):
-        protocol = AuthorsProtocol(num_ignore=i or None, max_answer_tokens=16)
-        fresh = run_authors(engine, prompts, AuthorsTokens.build(tok, protocol), protocol, 80)
-        for s, run in zip(samples[row["samples"]], fresh):
-            assert s["response"] == tok.decode(run.sample.token_ids), (i, s["response"])
-            assert s["thinking_tokens"] == run.sample.thinking_tokens
+        want, counts = authors_generate(reference, tok, prompts, 80, i or None, max_gen_toks=16)
+        for s, seq, prompt, count in zip(samples[row["samples"]], want, prompts, counts):
+            assert s["response"] == tok.decode(seq[len(prompt) + len(think_start):]), (i, s["response"])
+            assert s["thinking_tokens"] == count
     assert any(s["ignores_used"] == 2 for s in samples[rows[2]["samples"]])
 
 
@@ -119,3 +121,39 @@ def test_judge_grader_runs_through_the_cli_with_a_local_model(default_run, cache
     r = run_cli(["stages=[evaluate]", f"model={ckpt}", "benchmark=[tiny-mixed]",
                  "benchmark.tiny-mixed.extra_graders=[judge]"], cache, tmp_path / "run2")
     assert r.returncode == 2 and "judge.model" in r.stderr
+
+
+def test_an_over_long_question_is_sent_under_authors_and_skipped_under_s1x(tiny, tmp_path):
+    """Their code has no room check: a prompt longer than the engine's context goes to the engine
+    (vLLM then refuses it); s1x's controllers leave it out and count it (docs/fidelity.md, the row
+    "a question that cannot fit the context")."""
+    from dataclasses import replace
+
+    from s1x.evaluate.evaluator import evaluate_benchmark
+
+    engine, tok, questions = tiny
+    long_q = replace(questions[0], id="over-long", question=" ".join([questions[0].question] * 40))
+    qs = [long_q] + list(questions[1:3])
+    sent = []
+    real = engine.generate_requests
+
+    def recording(requests, desc="generate"):
+        sent.extend(len(r.prompt_ids) for r in requests)
+        return real(requests, desc)
+
+    context = engine.context_length
+    engine.generate_requests, engine.context_length = recording, 120
+    try:
+        assert len(tok(long_q.question)["input_ids"]) > 120
+        for controller, kept in (("authors", 3), ("rounds", 2)):
+            sent.clear()
+            method = compose_config(["method=bf", "method.budgets=[16]", "method.max_answer_tokens=8",
+                                     f"method.controller={controller}"]).method
+            (tmp_path / controller).mkdir()
+            (row,) = evaluate_benchmark(engine, tok, qs, "tiny-mixed", method, 0, tmp_path / controller)
+            ids = [json.loads(x)["id"] for x in open(tmp_path / controller / row["samples"])]
+            assert len(ids) == kept and ("over-long" in ids) == (controller == "authors"), (controller, ids)
+            assert (max(sent) > 120) == (controller == "authors")  # the engine got the over-long prompt or not
+            assert row.get("n_skipped_context", 0) == 3 - kept
+    finally:
+        engine.generate_requests, engine.context_length = real, context

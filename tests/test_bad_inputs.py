@@ -8,6 +8,7 @@ Every case runs the real CLI (``python -m s1x.run``) with its own empty cache; t
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -134,8 +135,20 @@ def _run(args, cache, run_dir):
     return r, time.monotonic() - t0
 
 
-def test_there_are_at_least_forty_cases():
-    assert len(CASES) >= 40 and len({c[0] for c in CASES}) == len(CASES)
+def readme_rule() -> tuple[int, int]:
+    """The README's statement of this file (section Configuration): (cases, exit code)."""
+    text = " ".join((ROOT / "README.md").read_text().split())
+    found = re.search(r"exit code (\d+)\. Bad-input cases checked: (\d+) \(`tests/test_bad_inputs.py`, which reads this "
+                      r"count and this rule here: exit code (\d+), no traceback, exactly one stderr line starting `s1x: ` "
+                      r"and holding `error`\)", text)
+    assert found, "README.md no longer states the bad-input rule this test checks"
+    assert found.group(1) == found.group(3)
+    return int(found.group(2)), int(found.group(3))
+
+
+def test_the_readme_states_these_cases_and_their_rule():
+    assert len({c[0] for c in CASES}) == len(CASES)
+    assert readme_rule()[0] == len(CASES)
 
 
 @pytest.fixture(scope="module")
@@ -161,7 +174,7 @@ def outcomes(tmp_path_factory):
 def test_bad_input_fails_fast_with_one_clear_line(outcomes, name, args, expected):
     r, seconds, cache = outcomes[name]
     out = r.stdout + r.stderr
-    assert r.returncode != 0, out[-2000:]
+    assert r.returncode == readme_rule()[1], (r.returncode, out[-2000:])
     assert "Traceback" not in out, out[-3000:]
     errors = [line for line in r.stderr.splitlines() if line.startswith("s1x: ") and "error" in line]
     assert len(errors) == 1, r.stderr[-2000:]

@@ -80,23 +80,51 @@ def test_sigkill_mid_build_leaves_no_complete_entry_and_rerun_builds(tmp_path):
     assert not list((tmp_path / "cache" / "stage" / ".tmp").iterdir())  # ... and is cleaned by the next builder
 
 
-def _concurrent_builder(root: str, log: str) -> None:
-    def build(d: Path):
+def _concurrent_builder(root: str, log: str, name: str) -> None:
+    """Log each lookup that finds the entry missing and each build; a builder holds on inside
+    the build (so inside the lock) until the other process has looked and found nothing, i.e.
+    is now waiting on the lock, or, with no lock, building too."""
+    from s1x.cache.store import StageCache as Store
+
+    def note(line: str) -> None:
         with open(log, "a") as f:
-            f.write("built\n")
-        time.sleep(1.0)
+            f.write(line + "\n")
+
+    checked = Store._checked
+
+    def logged_check(self, stage, key):
+        found = checked(self, stage, key)
+        if found is None:
+            note(f"missing {name}")
+        return found
+
+    Store._checked = logged_check
+    other = "missing " + ("b" if name == "a" else "a")
+
+    def build(d: Path):
+        note(f"built {name}")
+        for _ in range(600):  # bounded: 60 s at most, then the test fails on the log
+            if other in Path(log).read_text().splitlines():
+                break
+            time.sleep(0.1)
         (d / "x").write_text("x")
 
-    StageCache(root).get_or_build("stage", "shared", build)
+    Store(root).get_or_build("stage", "shared", build)
 
 
 def test_two_processes_build_a_key_once(tmp_path):
+    """The overlap is forced: the first builder stays inside its build until the second has found
+    the entry missing; with the lock the second waits and then finds it built, without it (delete
+    the ``with FileLock`` in StageCache.get_or_build) both build and this fails."""
     log = tmp_path / "builds.log"
+    log.touch()
     ctx = mp.get_context("spawn")
-    procs = [ctx.Process(target=_concurrent_builder, args=(str(tmp_path / "c"), str(log))) for _ in range(2)]
+    procs = [ctx.Process(target=_concurrent_builder, args=(str(tmp_path / "c"), str(log), n)) for n in "ab"]
     for p in procs:
         p.start()
     for p in procs:
-        p.join(60)
+        p.join(120)
+    lines = log.read_text().splitlines()
+    assert {"missing a", "missing b"} <= set(lines), lines  # both looked before the entry existed
+    assert sum(line.startswith("built") for line in lines) == 1, lines
     assert [p.exitcode for p in procs] == [0, 0]
-    assert log.read_text().count("built") == 1

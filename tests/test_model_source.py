@@ -7,7 +7,6 @@ The converted SmolLM2 is checked against the GGUF itself, dequantized here with 
 
 import http.server
 import threading
-import time
 import zipfile
 
 import pytest
@@ -46,9 +45,13 @@ def test_hub_check_is_one_bounded_request_and_honours_offline(monkeypatch):
         server.shutdown()
         server.server_close()
     monkeypatch.setenv("HF_ENDPOINT", f"http://127.0.0.1:{free_port()}")  # nothing listens
-    t0 = time.time()
+    # Bounded and no retry loop: exactly one request, carrying the given timeout.
+    import httpx
+
+    calls, real_get = [], httpx.get
+    monkeypatch.setattr(httpx, "get", lambda url, **kw: calls.append(kw["timeout"]) or real_get(url, **kw))
     ok, why = hub_reachable("org/present", timeout=2.0)
-    assert not ok and "cannot connect" in why and time.time() - t0 < 5
+    assert not ok and "cannot connect" in why and calls == [2.0]
 
 
 @pytest.fixture(scope="module")

@@ -153,11 +153,17 @@ def test_generic_server_gets_text_and_stop_strings_only(server):
 
 
 @pytest.mark.parametrize("server", [{"fail_first": 2}], indirect=True)
-def test_transient_failures_are_retried_with_backoff(server):
+def test_transient_failures_are_retried_with_backoff(server, monkeypatch):
     engine = _engine(server, server="vllm")
-    t0 = time.time()
+    import types
+
+    import s1x.evaluate.engines.openai_server as module
+
+    waits = []  # the engine's own clock only: the fake server's threads keep the real one
+    monkeypatch.setattr(module, "time", types.SimpleNamespace(sleep=lambda s: waits.append(s) or time.sleep(s)))
     (out,), = engine.generate_requests([GenerationRequest(tuple(IDS(generation_prompt(TOK, "sum A1"))), 3)])
-    assert len(server.bodies) == 3 and len(out.token_ids) == 3 and time.time() - t0 >= 0.03  # 0.01 + 0.02
+    assert len(server.bodies) == 3 and len(out.token_ids) == 3
+    assert waits == pytest.approx([0.01, 0.02])  # the backoff doubles from retry_backoff_s per failure
 
 
 @pytest.mark.parametrize("server", [{"fail_first": 9}], indirect=True)

@@ -4,10 +4,11 @@ Under greedy decoding the served model computes what ``engine=hf`` computes (bot
 are transformers ``generate`` at batch 1 on the same weights); the one thing the
 HTTP path changes is tokenization: the server takes the prompt as text and returns
 text, which s1x re-tokenizes with the model's tokenizer. So the test compares the
-two engines' texts for ``method=none`` and ``method=bf`` (no ignores) on 4 questions
-and lists every difference with the re-tokenization that explains it; a difference
-whose HF tokens survive decode -> encode unchanged (and hold no special token the
-model wrote, which a server's text drops) would be unexplained and fails.
+two engines' texts for ``method=none`` and ``method=bf`` (no ignores) on 4 questions:
+every sample must be identical, except one the test names and proves was changed by
+the text path: at the first token where the two differ, the HF ids up to and including
+it do not survive decode -> encode (or the model wrote a special token there, which a
+server's text drops). Any other difference fails.
 """
 
 import json
@@ -31,19 +32,21 @@ def served(smol_served):
     return smol_served
 
 
-def _retokenization(tok, sample) -> str | None:
-    """What the text path cannot carry in an HF sample's ids, or None: ids that decode and encode
-    to other ids, or a special token the model wrote (a server's text skips special tokens)."""
+def _proven_retokenization(tok, sample, served_text: str) -> str | None:
+    """Why the served text differs from the HF sample, proven at the first differing token, or None:
+    the HF ids through that token do not round-trip through decode -> encode, or the model wrote
+    a special token there (a server's text skips special tokens)."""
     ids = sample.token_ids
-    written = [t for t, k in zip(ids[:-1], sample.kinds) if k in ("think", "answer")]
-    special = sorted(set(written) & set(tok.all_special_ids))
-    if special:
-        return f"model wrote special token(s) {tok.convert_ids_to_tokens(special)}, dropped from the server's text"
-    again = tok(tok.decode(ids), add_special_tokens=False)["input_ids"]
-    if again == ids:
-        return None
-    i = next((k for k, (a, b) in enumerate(zip(ids, again)) if a != b), min(len(ids), len(again)))
-    return f"model wrote {[tok.decode([t]) for t in ids[i:i + 3]]}, re-tokenized {[tok.decode([t]) for t in again[i:i + 3]]}"
+    served = tok(served_text, add_special_tokens=False)["input_ids"]
+    i = next((k for k, (a, b) in enumerate(zip(ids, served)) if a != b), min(len(ids), len(served)))
+    if i < len(ids) and ids[i] in tok.all_special_ids and sample.kinds[i] in ("think", "answer"):
+        return f"token {i}: the model wrote special token {tok.convert_ids_to_tokens([ids[i]])}, dropped from the text"
+    head = ids[: i + 1]
+    again = tok(tok.decode(head), add_special_tokens=False)["input_ids"]
+    if again != head:
+        return (f"token {i}: hf ids {head[-3:]} ({[tok.decode([t]) for t in head[-3:]]}) re-encode as "
+                f"{again[len(head) - 3:len(head)]}: the text path cannot carry them")
+    return None
 
 
 def test_openai_engine_gives_the_text_of_the_hf_engine_under_greedy(served, checkpoint, cache, tmp_path, monkeypatch,
@@ -84,13 +87,15 @@ def test_openai_engine_gives_the_text_of_the_hf_engine_under_greedy(served, chec
                 if s["response"] == tok.decode(h.token_ids):
                     same += 1
                     continue
-                why = _retokenization(tok, h)
+                why = _proven_retokenization(tok, h, s["response"])
                 differences.append((method, cap, q.id, why, s["response"], tok.decode(h.token_ids)))
+    print(f"\nopenai vs hf: {same} of {compared} samples identical")
     for d in differences:
         print("openai vs hf differs:", d)
     assert compared == 4 * 3  # none, bf-16, bf-64
-    assert not [d for d in differences if d[3] is None], "differences not explained by re-tokenization"
-    assert same >= compared // 2, differences  # re-tokenization is the exception, not the rule
+    assert same + len(differences) == compared
+    unproven = [d for d in differences if d[3] is None]
+    assert not unproven, f"samples that differ with no re-tokenization at the first differing token: {unproven}"
     # The key: in no file s1x wrote (run dirs, stage cache), not in the server's log, not in our output.
     out, err = capfd.readouterr()
     assert SECRET not in out + err and SECRET not in log.read_text()
@@ -100,18 +105,44 @@ def test_openai_engine_gives_the_text_of_the_hf_engine_under_greedy(served, chec
                 assert SECRET.encode() not in path.read_bytes(), path
 
 
+JUDGE_CASES = [  # (question, prediction, gold, the right verdict)
+    ("What is 2 + 3?", "Answer: 5", "5", True),
+    ("What is 4 x 2?", "Answer: 9", "8", False),
+    ("What is the capital of France?", "Answer: Paris", "Paris", True),
+    ("What is 10 - 7?", "Answer: 4", "3", False),
+]
+
+
 def test_the_judge_and_a_wrong_model_name_over_the_real_server(served, checkpoint):
+    """The judge over chat completions gives, case for case, the verdict (and the reply) the same
+    model gives through transformers ``generate`` here under greedy decoding on the chat template;
+    SmolLM2-135M's agreement with the right verdicts is printed (a 135M judge is not asserted right)."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
     from s1x.evaluate.engines.openai_server import OpenAIEngine
     from s1x.evaluate.stage import make_engine
-    from s1x.grading.judge import judge_grade_many
+    from s1x.grading.judge import judge_grade_many, judge_prompt, parse_verdict
     from s1x.models import load_tokenizer
     from s1x.validation import ConfigError
 
     url, _ = served
-    engine = OpenAIEngine(url, checkpoint, load_tokenizer(checkpoint))
-    grades = judge_grade_many(["What is 2 + 3?", "What is 4 x 2?"], ["Answer: 5", "Answer: 9"], ["5", "8"],
+    tok = load_tokenizer(checkpoint)
+    engine = OpenAIEngine(url, checkpoint, tok)
+    questions, predictions, golds, right = zip(*JUDGE_CASES)
+    grades = judge_grade_many(list(questions), list(predictions), list(golds),
                               lambda p, t, s: engine.chat(p, t, s, max_tokens=24), retries=0)
-    assert len(grades) == 2 and all(g.reply for g in grades)  # SmolLM2 answered each over chat completions
+    model = AutoModelForCausalLM.from_pretrained(checkpoint, dtype=torch.float32).eval()
+    for (q, _, gold, _), g in zip(JUDGE_CASES, grades):
+        ids = tok.apply_chat_template([{"role": "user", "content": judge_prompt(q, gold, g.extracted)}],
+                                      add_generation_prompt=True, return_tensors="pt", return_dict=True)
+        with torch.inference_mode():
+            out = model.generate(**ids, max_new_tokens=24, do_sample=False)
+        local = tok.decode(out[0, ids["input_ids"].shape[1]:], skip_special_tokens=True)
+        assert g.reply == local[-500:], (q, g.reply, local)
+        assert (g.correct, g.undecided) == (bool(parse_verdict(local)), parse_verdict(local) is None)
+    print(f"\nSmolLM2 judge over the server: {sum(g.correct == r for g, r in zip(grades, right))} of "
+          f"{len(right)} verdicts right")
     cfg = compose_config(["engine=openai", f"engine.base_url={url}", "engine.model=no-such-model"])
     with pytest.raises(ConfigError, match=r"engine.model='no-such-model' is not served"):
         make_engine(cfg.engine, checkpoint)

@@ -212,7 +212,9 @@ def test_other_table2_selections_run_end_to_end(default_run, cache, tmp_path, op
     assert [s["step"] for s in res["selection"]["funnel"]] == ["total", "dedup", "decontaminate", "quality", "selected"]
     if option == "1k-longest":  # the top 1,000 of a superset of s1K's candidates: the largest mean length
         assert res["selection"]["trace_tokens"]["mean"] >= _results(default_run[0])["selection"]["trace_tokens"]["mean"]
-    assert 0 <= res["results"][0]["accuracy"] <= 1
+    row = res["results"][0]
+    samples = [json.loads(x) for x in (tmp_path / option / row["samples"]).read_text().splitlines()]
+    assert samples and row["accuracy"] == pytest.approx(sum(x["correct"] for x in samples) / len(samples))
 
 
 def test_59k_full_trains_on_the_whole_curated_pool(default_run, cache, tmp_path):

@@ -58,6 +58,7 @@ def test_an_evaluation_killed_after_a_cell_resumes_from_the_next(default_run, ca
     done = lambda: list((fresh / "evaluate" / ".partial").glob("*/*/row.json"))  # noqa: E731
     _kill_when(proc, lambda: len(done()) >= 2)
     finished = {p.parent.name for p in done()}
+    assert 2 <= len(finished) < 8, finished  # killed with cells both finished and left to do
     r = run_cli(args, fresh, tmp_path / "resumed")
     assert r.returncode == 0, r.stderr[-3000:]
     log = _log(tmp_path / "resumed")

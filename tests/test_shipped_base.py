@@ -146,8 +146,9 @@ def test_anything_but_the_shipped_spec_pretrains(small_assets, tmp_path, caplog,
 
 def test_pretraining_from_scratch_reproduces_the_shipped_weights(tmp_path):
     """``python -m s1x.world.build_assets --check``: the project's own pretraining, run again,
-    gives the shipped entry, bit for bit on the build's kernel path (CI's machines are of the
-    same kind), the same final losses elsewhere (s1x.world.build_assets.check says why)."""
+    gives the shipped entry bit for bit on the build's kernel path (CI's machines are of the
+    same kind). Elsewhere the check compares final losses within 10% (s1x.world.build_assets.check
+    says why), which is no reproduction of the weights: the test then reports itself skipped."""
     # Passive OpenMP waiting changes no bit and keeps this pretraining at ~2 minutes when the CPU
     # is shared: with threads spinning, 30 steps took 110 s instead of 4-11 s at a load of ~9.
     env = {**os.environ, "OMP_WAIT_POLICY": "PASSIVE"}
@@ -159,7 +160,10 @@ def test_pretraining_from_scratch_reproduces_the_shipped_weights(tmp_path):
     if all(here.get(k) == built.get(k) for k in KERNEL_FIELDS):
         assert r.stdout.startswith("identical to the shipped entry"), r.stdout
     else:
+        # Losses within 10% are not the shipped weights: say so instead of passing under this name.
         assert r.stdout.startswith("another kernel path than the build's"), r.stdout
+        pytest.skip("another kernel path than the build's: weights not comparable bit for bit; only the final "
+                    f"losses were checked (within 10%): {r.stdout.strip()[:300]}")
 
 
 def test_check_compares_losses_on_another_kernel_path(tmp_path, monkeypatch):
