@@ -229,6 +229,9 @@ def _validate_method(cfg) -> None:
                "must be first_k (the authors': the first k samples) or subsets (random k-subsets)")
         _check(m.split_thinking or m.num_ignore == 0, "method.split_thinking", False,
                "a plain generation has no thinking to extend; drop method.num_ignore or set method.split_thinking=true")
+        _check(authors or m.num_ignore == 0, "method.num_ignore", m.num_ignore,
+               "majority extends thinking only under method.controller=authors (their second Majority command); "
+               "use method.controller=authors or method.num_ignore=0")
         for k in m.vote_ks or []:
             _check(0 < k <= m.samples, "method.vote_ks", list(m.vote_ks), f"each k must be in 1..method.samples={m.samples}")
     if m.kind == "ccc":

@@ -76,8 +76,8 @@ def test_choice_llm_letters_equal_their_loop():
 
 
 def test_choice_llm_is_off_by_default_and_needs_a_judge():
-    for over in ([], ["setting=paper"]):
-        assert compose_config(over).benchmark.get("gpqa_diamond", {"choice_llm": False})["choice_llm"] is False
+    for over in (["benchmark=gpqa_diamond"], ["setting=paper"]):
+        assert compose_config(over).benchmark.gpqa_diamond.choice_llm is False, over
     cfg = compose_config(["setting=paper", "benchmark.gpqa_diamond.choice_llm=true"])
     try:
         validate(cfg)

@@ -126,3 +126,14 @@ def test_split_thinking_false_is_one_plain_generation(random_tiny, tmp_path, con
         want = _greedy_plain(model, tok, q.question, cap)
         assert r["response"] == tok.decode(want), (r["response"], tok.decode(want))
     assert rows[0]["k"] == 1
+
+
+def test_majority_refuses_ignores_it_would_drop_under_s1x_controllers():
+    """Their second Majority command (thinking extended by Wait) runs under controller=authors; under
+    s1x's controllers majority samples once per question, so an ignore count is refused, not dropped."""
+    from s1x.validation import ConfigError
+
+    over = ["method=majority", "method.samples=1", "method.temperature=0", "method.num_ignore=2"]
+    with pytest.raises(ConfigError, match="method.num_ignore"):
+        validate(compose_config([*over, "method.controller=rounds"]))
+    validate(compose_config([*over, "method.controller=authors"]))

@@ -28,8 +28,11 @@ def sequence_means(logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
     (labels != -100, shifted by one as causal LMs predict the next token); 0 for a sequence
     without loss tokens."""
     target = labels[:, 1:]
-    per_token = F.cross_entropy(logits[:, :-1].float().transpose(1, 2), target, ignore_index=IGNORE,
-                                reduction="none")
+    batch, length = target.shape
+    # Flat (tokens, vocab) rows as transformers' own loss: no transposed copy of the logits, which
+    # at 32k tokens x 152k vocabulary would be gigabytes more than the authors' path needs.
+    per_token = F.cross_entropy(logits[:, :-1].reshape(batch * length, -1).float(), target.reshape(-1),
+                                ignore_index=IGNORE, reduction="none").view(batch, length)
     mask = target != IGNORE
     return (per_token * mask).sum(-1) / mask.sum(-1).clamp(min=1)
 
@@ -58,7 +61,9 @@ class SequenceMeanTrainer(Trainer):
         labels = inputs["labels"]
         outputs = model(**{k: v for k, v in inputs.items() if k != "labels"})
         total = sequence_means(outputs.logits, labels).sum()
-        if num_items_in_batch is None:  # outside training (evaluate): this micro-batch alone
+        if num_items_in_batch is None or not model.training:
+            # Outside training (evaluate) the Trainer passes a token count, or nothing: the mean is
+            # over this micro-batch's own sequences.
             num_items_in_batch = max(1, count_sequences([inputs]))
         loss = total * self.args.world_size / torch.clamp(torch.as_tensor(num_items_in_batch), min=1)
         return (loss, outputs) if return_outputs else loss
