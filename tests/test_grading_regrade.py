@@ -135,3 +135,22 @@ def test_analysis_regrade_rereads_an_lm_eval_import(tmp_path, capsys):
     assert main(["regrade", str(tmp_path / "imports")]) == 0
     assert "2 samples, 1 grades changed" in capsys.readouterr().out
     assert json.loads((out / "results.json").read_text())["results"][0]["accuracy"] == 0.5
+
+
+def test_previous_spec_drops_the_keys_added_since_version_6_only_at_their_defaults():
+    """An evaluation the previous version made (its spec had no split_thinking, maj_estimator,
+    choice_llm or judge.protocol) is found under the spec it had, and only when the new keys hold
+    the values that reproduce it; a run that uses a new behaviour has no previous entry."""
+    from s1x.evaluate.stage import previous_spec
+
+    spec = {"method": {"kind": "bf", "split_thinking": True, "maj_estimator": "subsets"},
+            "benchmark": {"grader": "math", "choice_llm": False}, "seed": 0,
+            "judge": {"protocol": "s1x", "max_new_tokens": None}}
+    assert previous_spec(spec) == {"method": {"kind": "bf"}, "benchmark": {"grader": "math"}, "seed": 0,
+                                   "judge": {"max_new_tokens": 32}}
+    assert spec["method"]["split_thinking"] is True  # the run's own spec is left as it is
+    for part, key, value in [("method", "split_thinking", False), ("method", "maj_estimator", "first_k"),
+                             ("benchmark", "choice_llm", True), ("judge", "protocol", "authors")]:
+        changed = {p: dict(v) if isinstance(v, dict) else v for p, v in spec.items()}
+        changed[part][key] = value
+        assert previous_spec(changed) is None, (part, key)

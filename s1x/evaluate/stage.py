@@ -100,6 +100,28 @@ def record_engine_timings(runner: StageRunner, engine) -> None:
             runner.timings[key] = getattr(engine, attr)
 
 
+# Keys this version added to the evaluate spec, with the value under which a run is the one the
+# previous version keyed without them: such an entry is found and re-graded, not generated again.
+ADDED_KEYS = {"method": {"split_thinking": True, "maj_estimator": "subsets"}, "benchmark": {"choice_llm": False},
+              "judge": {"protocol": "s1x"}}
+PREVIOUS_JUDGE_MAX_NEW_TOKENS = 32  # null now means the protocol's own: s1x's 32
+
+
+def previous_spec(spec: dict) -> dict | None:
+    """The spec the previous version (REGRADED_FROM_VERSION) gave the same run, or None when the
+    run uses something that version did not have (a new key away from its default)."""
+    old = json.loads(json.dumps(spec))
+    for part, added in ADDED_KEYS.items():
+        if part not in old:
+            continue
+        for key, value in added.items():
+            if key in old[part] and old[part].pop(key) != value:
+                return None
+    if "judge" in old and old["judge"].get("max_new_tokens") is None:
+        old["judge"]["max_new_tokens"] = PREVIOUS_JUDGE_MAX_NEW_TOKENS
+    return old
+
+
 def regrade_entry(old: Path, tmp: Path, bcfg, method, seed: int, old_key: str) -> dict:
     """Build an evaluate entry from one cached under the previous grading rule: its files copied,
     its samples graded again (:mod:`s1x.analysis.regrade`), its rows recomputed."""
@@ -141,11 +163,12 @@ def evaluate_stage(cfg, runner: StageRunner, model_path: str, model_identity: st
         if uses_judge(bcfg):  # only then: runs without a judge keep their cache keys
             spec["judge"] = {**_plain(cfg.judge), "engine": engine_spec(cfg.judge.engine)}
         key = runner.cache.key("evaluate", STAGE_VERSION, spec, {"model": model_identity})
-        old_key = runner.cache.key("evaluate", REGRADED_FROM_VERSION, spec, {"model": model_identity})
+        legacy = previous_spec(spec)
+        old_key = runner.cache.key("evaluate", REGRADED_FROM_VERSION, legacy, {"model": model_identity}) if legacy else None
 
         def build(tmp: Path, bcfg=bcfg, name=name, limit=limit, old_key=old_key) -> dict:
             nonlocal engine, judge
-            old = runner.cache.lookup("evaluate", old_key)
+            old = runner.cache.lookup("evaluate", old_key) if old_key else None
             if old is not None:  # generated under the previous grading rule: re-grade, do not regenerate
                 return regrade_entry(old.path, tmp, bcfg, cfg.method, cfg.seed, old_key)
             if engine is None:  # built once, and only if some benchmark is not cached
