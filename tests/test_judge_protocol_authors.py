@@ -5,7 +5,7 @@ their prompt text's digest, then over the wire to a real ``transformers serve`` 
 import hashlib
 
 from conftest import compose_config
-from s1x.grading import grade
+from s1x.grading import same_answer
 from s1x.grading.authors_judge import MAX_TOKENS, TEMPERATURE, authors_judge_prompt, pick_option
 from s1x.grading.judge import judge_grade_many
 from s1x.validation import validate
@@ -18,13 +18,14 @@ THEIR_TEMPLATE_SHA256 = {"math": "835225d1197dd1cffed1ba39e028ee52b0e0f3500665d6
 
 def _fake_llm(options_str: str, attempt: str) -> str:
     """A scripted judge: the index of the first option math-verify holds equal, with odd replies
-    for the attempts named so (to exercise their parsing)."""
+    for the attempts named so (to exercise their parsing). Both sides are answers already
+    extracted, so they are compared as such (a bare ``\\frac12`` states no box or marker)."""
     if attempt == "garbage":
         return "The answer is 1"
     if attempt == "oob":
         return "7"
     options = [o[1:-1] for o in options_str[1:-1].split(", ")]
-    return next((str(i + 1) for i, o in enumerate(options) if grade(attempt, o, "math").correct), "-1")
+    return next((str(i + 1) for i, o in enumerate(options) if same_answer(attempt, o, "math")), "-1")
 
 
 def _their_process_results(answers: list[str], gold: str, sampler) -> tuple[list[str], list[int]]:
