@@ -38,6 +38,8 @@ def paper_vllm(tmp_path, monkeypatch):
     TOK.save_pretrained(tmp_path / "m")
     FakeLLM.script = staticmethod(_three_round_model)
     monkeypatch.setattr(vllm_engine, "_vllm_classes", lambda: (FakeLLM, FakeSamplingParams))
+    # The paper's GPU build (no vLLM needs to be installed for the fake: the platform is not asked).
+    monkeypatch.setattr(vllm_engine, "vllm_platform", lambda: "cuda")
     cfg = compose_config(["setting=paper", "method=bf"])
     assert (cfg.engine.name, cfg.engine.dtype, cfg.method.controller) == ("vllm", "float32", "authors")
     return make_engine(cfg.engine, str(tmp_path / "m"))
