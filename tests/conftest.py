@@ -41,6 +41,18 @@ def run_cli(args, cache_dir, run_dir, timeout=900, env=None, logs=None):
                                        (logs / "stderr.log").read_text())
 
 
+def random_tiny_base(path: Path):
+    """A randomly initialised 2-layer tiny model and its tokenizer saved in ``path`` (SFT tests that
+    compare two runs need no pretraining): the tokenizer."""
+    from s1x.world.pretrain import build_model
+    from s1x.world.tokenizer import build_tokenizer
+
+    tok = build_tokenizer()
+    build_model(tok, {"layers": 2, "hidden": 64, "ffn": 128, "heads": 4, "kv_heads": 2}, seed=0).save_pretrained(path)
+    tok.save_pretrained(str(Path(path) / "tokenizer"))
+    return tok
+
+
 def free_port() -> int:
     """A TCP port nothing listens on now, on 127.0.0.1 (for servers the tests start)."""
     with socket.socket() as s:

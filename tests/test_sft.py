@@ -8,14 +8,13 @@ import pytest
 import yaml
 from omegaconf import OmegaConf
 
-from conftest import compose_config
+from conftest import compose_config, random_tiny_base
 from s1x.sft import distributed
 from s1x.formatting import IGNORE_INDEX, annotate_trace, encode_example
 from s1x.sft.launch import launch_sft
 from s1x.sft.train import OverlongError, encode_selected, gradient_accumulation, run_sft
 from s1x.validation import ConfigError, validate
 from s1x.world import tasks
-from s1x.world.pretrain import build_model
 from s1x.world.tokenizer import build_tokenizer
 
 # PAPER.md section 2, every SFT number of the s1 recipe.
@@ -172,11 +171,8 @@ def test_overlong_examples_are_truncated_dropped_or_refused():
 @pytest.fixture(scope="module")
 def fresh_base(tmp_path_factory):
     """A randomly initialised tiny model (no pretraining needed to compare two runs)."""
-    tok = build_tokenizer()
     path = tmp_path_factory.mktemp("base")
-    build_model(tok, {"layers": 2, "hidden": 64, "ffn": 128, "heads": 4, "kv_heads": 2}, seed=0).save_pretrained(path)
-    tok.save_pretrained(str(path / "tokenizer"))
-    return str(path), tok
+    return str(path), random_tiny_base(path)
 
 
 # Two processes see the same global batches (accelerate shards each batch of 16

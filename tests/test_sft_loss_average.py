@@ -18,12 +18,10 @@ import torch
 import torch.nn.functional as F
 from omegaconf import OmegaConf
 
-from conftest import ROOT, compose_config
+from conftest import ROOT, compose_config, random_tiny_base
 from s1x.models import load_model
 from s1x.sft.train import encode_selected, grow_embeddings_for
 from s1x.world import tasks
-from s1x.world.pretrain import build_model
-from s1x.world.tokenizer import build_tokenizer
 
 import sft_grad_probe
 
@@ -34,10 +32,8 @@ RTOL, ATOL = 1e-4, 1e-7
 @pytest.fixture(scope="module")
 def setup(tmp_path_factory):
     """A random tiny base, two records (the long trace ~8x the short one), their encoding."""
-    tok = build_tokenizer()
     base = tmp_path_factory.mktemp("base")
-    build_model(tok, {"layers": 2, "hidden": 64, "ffn": 128, "heads": 4, "kv_heads": 2}, seed=0).save_pretrained(base)
-    tok.save_pretrained(str(base / "tokenizer"))
+    tok = random_tiny_base(base)
     problems = sorted(tasks.generate(60, seed=5), key=lambda p: len(p.trace))
     short, long_ = problems[0], problems[-1]
     selected = [{"question": short.question, "trace": short.trace, "attempt": short.answer},
