@@ -225,7 +225,9 @@ def _validate_method(cfg) -> None:
         _check(m.samples > 0, "method.samples", m.samples, "must be a positive number of samples per question")
         _check(m.samples == 1 or m.temperature > 0, "method.temperature", m.temperature,
                "majority vote over greedy samples votes one answer k times; use e.g. method.temperature=1.0")
-        _check(m.maj_estimator in ("first_k", "subsets"), "method.maj_estimator", m.maj_estimator,
+        from s1x.evaluate.votes import ESTIMATORS
+
+        _check(m.maj_estimator in ESTIMATORS, "method.maj_estimator", m.maj_estimator,
                "must be first_k (the authors': the first k samples) or subsets (random k-subsets)")
         _check(m.split_thinking or m.num_ignore == 0, "method.split_thinking", False,
                "a plain generation has no thinking to extend; drop method.num_ignore or set method.split_thinking=true")

@@ -19,10 +19,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from s1x.grading import grade_many
-from s1x.records import write_json, write_jsonl
+from s1x.records import read_jsonl, write_json, write_jsonl
 
 JUDGE = "judge"
-GRADE_TIMEOUT_S = 5.0
+GRADE_TIMEOUT_S = 5.0  # the evaluation's (s1x.evaluate.samples), kept here: the analysis loads no torch
 
 
 @dataclass
@@ -35,10 +35,6 @@ class Regraded:
     def add(self, other: "Regraded") -> None:
         self.samples += other.samples
         self.changed += other.changed
-
-
-def _read(path: Path) -> list[dict]:
-    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def regrade_records(records: list[dict], extraction: str = "s1x", unparsed_choice: str | None = None) -> Regraded:
@@ -84,10 +80,11 @@ def regrade_rows(base: Path, rows: list[dict], extraction: str = "s1x", unparsed
 
     total = Regraded()
     done: dict[Path, list[dict]] = {}
+    ballots: dict[str, tuple] = {}  # majority: question id -> (answers, votes), shared by its k rows
 
     def records_of(path: Path) -> list[dict]:
         if path not in done:
-            done[path] = _read(path)
+            done[path] = read_jsonl(path)
             total.add(regrade_records(done[path], extraction, unparsed_choice))
             write_jsonl(path, done[path])
             if (path.parent / "disagreements.jsonl").exists():
@@ -101,11 +98,13 @@ def regrade_rows(base: Path, rows: list[dict], extraction: str = "s1x", unparsed
             by_q: dict[str, list[dict]] = {}
             for r in records:
                 by_q.setdefault(r["id"], []).append(r)
-            votes = _read(path)
-            for v in votes:
-                rs = sorted(by_q[v["id"]], key=lambda r: r.get("sample_index", 0))
-                v["answers"] = [r["extracted"] or None for r in rs]
-                v["votes"] = vote_keys(v["answers"], [r["correct"] for r in rs], rule_equal(rs[0]["grader"]))
+            votes = read_jsonl(path)
+            for v in votes:  # a question's ballots are the same for every k: built once
+                if v["id"] not in ballots:
+                    rs = sorted(by_q[v["id"]], key=lambda r: r.get("sample_index", 0))
+                    answers = [r["extracted"] or None for r in rs]
+                    ballots[v["id"]] = answers, vote_keys(answers, [r["correct"] for r in rs], rule_equal(rs[0]["grader"]))
+                v["answers"], v["votes"] = ballots[v["id"]]
                 v["correct"] = maj_score(v["votes"], v["k"], maj_estimator, vote_subsets, seed)
             write_jsonl(path, votes)
             row["accuracy"] = sum(v["correct"] for v in votes) / len(votes)

@@ -19,13 +19,16 @@ def uses_judge(bcfg) -> bool:
     return bcfg.grader == JUDGE or JUDGE in list(bcfg.extra_graders) or bool(bcfg.choice_llm)
 
 
+S1X_JUDGE_MAX_TOKENS = 32  # s1x's protocol: the reply holds a Yes/No verdict
+
+
 def judge_max_tokens(judge_cfg) -> int:
     """``judge.max_new_tokens``, or the protocol's: 32 for s1x's Yes/No, 1,024 for the authors'."""
     from s1x.grading.authors_judge import MAX_TOKENS
 
     if judge_cfg.max_new_tokens:
         return int(judge_cfg.max_new_tokens)
-    return MAX_TOKENS if judge_cfg.protocol == "authors" else 32
+    return MAX_TOKENS if judge_cfg.protocol == "authors" else S1X_JUDGE_MAX_TOKENS
 
 
 def judge_template(benchmark: str) -> str:

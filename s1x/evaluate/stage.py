@@ -17,7 +17,7 @@ from omegaconf import OmegaConf
 from s1x.cache import StageRunner
 from s1x.evaluate.benchmarks import load_benchmark
 from s1x.evaluate.evaluator import evaluate_benchmark
-from s1x.evaluate.judging import judge_max_tokens, judge_template, request_completer, uses_judge
+from s1x.evaluate.judging import S1X_JUDGE_MAX_TOKENS, judge_max_tokens, judge_template, request_completer, uses_judge
 from s1x.evaluate.samples import Grading
 from s1x.models import load_tokenizer
 from s1x.records import write_json
@@ -104,7 +104,6 @@ def record_engine_timings(runner: StageRunner, engine) -> None:
 # previous version keyed without them: such an entry is found and re-graded, not generated again.
 ADDED_KEYS = {"method": {"split_thinking": True, "maj_estimator": "subsets"}, "benchmark": {"choice_llm": False},
               "judge": {"protocol": "s1x"}}
-PREVIOUS_JUDGE_MAX_NEW_TOKENS = 32  # null now means the protocol's own: s1x's 32
 
 
 def previous_spec(spec: dict) -> dict | None:
@@ -118,7 +117,7 @@ def previous_spec(spec: dict) -> dict | None:
             if key in old[part] and old[part].pop(key) != value:
                 return None
     if "judge" in old and old["judge"].get("max_new_tokens") is None:
-        old["judge"]["max_new_tokens"] = PREVIOUS_JUDGE_MAX_NEW_TOKENS
+        old["judge"]["max_new_tokens"] = S1X_JUDGE_MAX_TOKENS  # null now means the protocol's own
     return old
 
 

@@ -29,17 +29,13 @@ def rule_equal(kind: str) -> Callable[[str, str], bool]:
     from s1x.grading import same_answer
 
     rule = "math" if kind == "judge" else kind
-    known: dict[tuple[str, str], bool] = {}
-
     def same(a: str, b: str) -> bool:
-        # Each pair once (the ballots of 64 samples compare many), and a comparison math-verify
-        # cannot finish (hostile text; its own timeouts bound the time) counts as different.
-        if (a, b) not in known:
-            try:
-                known[(a, b)] = same_answer(a, b, rule)
-            except Exception:
-                known[(a, b)] = False
-        return known[(a, b)]
+        # A comparison math-verify cannot finish (hostile text; its own timeouts bound the time)
+        # counts as different. vote_keys compares each distinct answer with each earlier one once.
+        try:
+            return same_answer(a, b, rule)
+        except Exception:
+            return False
 
     return same
 
