@@ -206,8 +206,6 @@ def test_sampled_methods_on_the_tiny_model_are_their_loop_from_a_fixed_stream(ti
 def test_plain_majority_is_their_unsplit_generation_at_temperature_one(tiny, tmp_path):
     """Their first majority command: the agg64 tasks with ``max_gen_toks`` and ``temperature=1``
     only (no thinking gen_kwargs): one unsplit generation per copy."""
-    if "split_thinking" not in compose_config(["method=majority"]).method:
-        pytest.skip("needs method.split_thinking (issue 25)")
     engine, tok, questions = tiny
     stream = Stream()
     streamed = StreamEngine(engine.model, tok, stream)
@@ -215,6 +213,7 @@ def test_plain_majority_is_their_unsplit_generation_at_temperature_one(tiny, tmp
                                                             "method.samples=2", "method.max_answer_tokens=120"],
                    tmp_path, stream=stream)
     print(f"\nauthors reference: majority (unsplit) {n} samples equal on the tiny model")
+    assert n >= 2 * len(questions)
 
 
 SMOL_QUESTIONS = ["Compute 3*7.", "What is the capital of France?", "Say hi."]

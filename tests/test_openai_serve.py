@@ -93,7 +93,6 @@ def test_openai_engine_gives_the_text_of_the_hf_engine_under_greedy(served, chec
     for d in differences:
         print("openai vs hf differs:", d)
     assert compared == 4 * 3  # none, bf-16, bf-64
-    assert same + len(differences) == compared
     unproven = [d for d in differences if d[3] is None]
     assert not unproven, f"samples that differ with no re-tokenization at the first differing token: {unproven}"
     # The key: in no file s1x wrote (run dirs, stage cache), not in the server's log, not in our output.
