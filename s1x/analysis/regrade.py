@@ -15,6 +15,7 @@ the new extracted answers; the extra graders' ``grades`` and disagreement report
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -132,6 +133,10 @@ def regrade_run_dir(run_dir: Path) -> Regraded:
     for bench in sorted({r["benchmark"] for r in results["results"]}):
         bcfg = (config.get("benchmark") or {}).get(bench) or {}
         method = config.get("method") or {}
+        if bcfg.get("choice_llm"):  # its letters came from the judge LLM: the rule reader would undo them
+            print(f"s1x: {bench} in {run_dir} was graded with choice_llm (an LLM's letters): left as it is",
+                  file=sys.stderr)
+            continue
         rows = [r for r in results["results"] if r["benchmark"] == bench]
         total.add(regrade_rows(run_dir, rows, bcfg.get("extraction", "s1x"), bcfg.get("unparsed_choice"),
                                method.get("vote_subsets", 1000), config.get("seed", 0),
