@@ -114,3 +114,52 @@ def test_repeats_and_absent_methods_are_refused_by_the_cli(clean):
     _assert_refused(analysis_cli("table2", empty), str(empty), "no finished run")
     bad = analysis_cli("table2", clean, "--resamples", 0)  # argparse's own exit 2, no traceback
     assert bad.returncode == 2 and "--resamples: 0 must be positive" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def _no_thinking(fields=("mean_thinking_tokens",), absent=False, method=None):
+    """A change that nulls (or removes) ``fields`` in every row (of ``method`` only, when given)."""
+    def change(res):
+        for row in res["results"]:
+            if method is None or row["method"] == method:
+                for f in fields:
+                    if absent:
+                        row.pop(f, None)
+                    else:
+                        row[f] = None
+        return res
+    return change
+
+
+EXTEND = {("b", "bf_extend", 32, 30.0, 32): [1, 0, 0, 1], ("b", "majority", 32, 60.0, 64): [1, 1, 0, 0]}
+
+
+@pytest.mark.parametrize("what, change, says", [
+    ("figure1", _no_thinking(), "which Figure 1 (bf) needs"),
+    ("figure1", _no_thinking(absent=True), "which Figure 1 (bf) needs"),
+    ("figure4a", _no_thinking(), "which Figure 4a (bf_extend) needs"),
+    ("figure4b", _no_thinking(method="bf"), "which Figure 4b (bf on b) needs"),
+    ("figure4b", _no_thinking(method="majority"), "which Figure 4b (majority on b) needs"),
+    ("table3", _no_thinking(("max_thinking_tokens",)), "no row has mean_thinking_tokens and max_thinking_tokens"),
+    ("table3", _no_thinking(absent=True), "which Table 3 on b needs"),
+], ids=["figure1-null", "figure1-absent", "figure4a-null", "figure4b-bf", "figure4b-majority", "table3-max-null",
+        "table3-absent"])
+def test_every_figure_and_table3_refuse_a_run_set_without_thinking_counts_naming_the_run_dir(tmp_path, what,
+                                                                                              change, says):
+    for name, selection in (("0", "s1k"), ("1", "1k-random")):
+        write_run(tmp_path / name, selection, {**ROWS, **EXTEND}, seed=0)
+        edit_results(tmp_path / name, change)
+    _assert_refused(analysis_cli(what, tmp_path, "--resamples", 100), str(tmp_path / "0"), "(and 1 more run dir)",
+                    says, "(null or absent)")
+
+
+def test_a_partly_counted_run_set_is_drawn_and_lists_what_it_left_out(clean):
+    edit_results(clean / "1", _no_thinking())
+    r = analysis_cli("figure1", clean)
+    assert r.returncode == 0, r.stderr
+    assert "skipped (no mean_thinking_tokens)" in r.stdout and str(clean / "1") in r.stdout
+    assert str(clean / "0") not in r.stdout.split("skipped", 1)[1]  # the counted run is drawn, not skipped
+    for d in ("0", "1"):  # nothing but zero-token rows: said as such, not as a missing method
+        edit_results(clean / d, lambda res: {**res, "results": [{**row, "mean_thinking_tokens": 0.0}
+                                                                for row in res["results"]]})
+    _assert_refused(analysis_cli("figure1", clean), "nothing to plot, every bf row was left out (4; first: skipped "
+                    "(no thinking (0 tokens) on a log axis)")

@@ -17,11 +17,13 @@ def _scipy_ci(a, b, n_resamples, seed):
     return res.confidence_interval.low, res.confidence_interval.high
 
 
+@pytest.mark.parametrize("prefetch", [True, False])
 @pytest.mark.parametrize("n, n_resamples, block", [(499, 10_000, 1 << 18), (7, 999, 16), (500, 10_000, 1000)])
-def test_blocked_gather_equals_scipy_draw_for_draw(monkeypatch, n, n_resamples, block):
+def test_blocked_gather_equals_scipy_draw_for_draw(monkeypatch, n, n_resamples, block, prefetch):
     """Odd sizes, a resample count that does not fill the last block, blocks smaller than a question
-    row: the interval is still scipy's (same indices, same quantile)."""
+    row, drawing ahead in a thread or not: the interval is still scipy's (same indices, same quantile)."""
     monkeypatch.setattr(draws, "BLOCK_ELEMENTS", block)
+    monkeypatch.setattr(draws, "worth_prefetching", lambda elements: prefetch)
     rng = np.random.default_rng(n)
     a, b = rng.random(n), (rng.random(n) < 0.5).astype(float)  # non-binary scores too (seed-averaged)
     assert paired_bootstrap_ci(a, b, n_resamples, seed=n) == pytest.approx(_scipy_ci(a, b, n_resamples, n), abs=1e-12)
@@ -32,10 +34,12 @@ def test_blocked_gather_equals_scipy_draw_for_draw(monkeypatch, n, n_resamples, 
                                                        (2**32 - 1, 9, 5, 2)])
 def test_vectorised_draws_are_numpys_in_order(high, n_rows, width, rows):
     """The vectorised draws (and the fallback) equal Generator.integers element for element, also where
-    many words are redrawn (a range near 2**31 or 2**32: up to half of them) and blocks end mid-word."""
+    many words are redrawn (a range near 2**31 or 2**32: up to half of them) and blocks end mid-word,
+    with the raw output drawn ahead in the worker thread or not."""
     want = np.random.default_rng(9).integers(0, high, (n_rows, width))
-    for fast in (True, False):
-        assert np.array_equal(np.concatenate(list(draws.draw_blocks(high, n_rows, width, 9, rows, fast))), want)
+    for fast, prefetch in ((True, True), (True, False), (False, None)):
+        blocks = draws.draw_blocks(high, n_rows, width, 9, rows, fast, prefetch)
+        assert np.array_equal(np.concatenate(list(blocks)), want), (fast, prefetch)
     assert draws.fast_path_matches_numpy()  # the check the bootstrap relies on passes here
     if high == width:
         assert np.array_equal(np.concatenate(list(draws.index_blocks(high, n_rows, 9, rows))), want)

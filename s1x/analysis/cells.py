@@ -20,9 +20,6 @@ from pathlib import Path
 from s1x.analysis.collect import Collection, Run
 from s1x.analysis.inputs import AnalysisInputError, read_yaml
 
-SERIES_FIELDS = ("setting", "model", "selection", "method", "controller")
-
-
 @dataclass(frozen=True)
 class SeriesKey:
     """A line of a figure, a row of a table: a row identity without benchmark and budget."""
@@ -165,6 +162,25 @@ def group_cells(col: Collection) -> dict[RowKey, Cell]:
 def _seed_text(seed: tuple) -> str:
     run_seed, selection_seed = seed
     return f"seed={run_seed}" + (f", selection.seed={selection_seed}" if selection_seed is not None else "")
+
+
+def refuse_without_thinking_counts(cells, what: str,
+                                   fields: tuple[str, ...] = ("mean_thinking_tokens",)) -> None:
+    """Raise :class:`AnalysisInputError` when ``cells`` hold rows but not one carries every field of
+    ``fields`` (null or absent): ``what`` (a figure, a table) has no compute axis to draw on.
+
+    One row with the counts is enough to go on (the rest are skipped and listed by the caller);
+    none is a refusal naming the run dir, so a run set that can never give the figure (an
+    imported lm-eval log, say) says so instead of drawing an empty plot.
+    """
+    members = [m for cell in cells for m in cell.members]
+    if not members or any(all(m.row.get(f) is not None for f in fields) for m in members):
+        return
+    dirs = sorted({str(m.run.path) for m in members})
+    more = f" (and {len(dirs) - 1} more run dir{'s' if len(dirs) > 2 else ''})" if len(dirs) > 1 else ""
+    raise AnalysisInputError(
+        f"{dirs[0]}{more}: no row has {' and '.join(fields)} (null or absent), which {what} needs as its "
+        f"compute axis; evaluate the model with s1x (an imported lm-eval log carries no thinking counts)")
 
 
 def budget_order(key: RowKey) -> tuple:

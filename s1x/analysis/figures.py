@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from s1x.analysis.cells import Cell, budget_order, display_name, group_cells, who
+from s1x.analysis.cells import Cell, budget_order, display_name, group_cells, refuse_without_thinking_counts, who
 from s1x.analysis.collect import Collection
 from s1x.analysis.inputs import AnalysisInputError
 from s1x.analysis.styles import figure_legend, log2_compute_axis, series_styles
@@ -32,11 +32,13 @@ def _point(cell: Cell, skipped: list[str]) -> Point | None:
     return float(x), sum(accs) / len(accs), min(accs), max(accs)
 
 
-def _series_points(col: Collection, keep, name, skipped: list[str]):
+def _series_points(col: Collection, keep, name, skipped: list[str], what: str):
     """({benchmark: {series name: [points sorted by compute]}}, {series name: series key}) over the
-    cells whose key ``keep`` accepts; ``name`` maps the series keys to their names."""
+    cells whose key ``keep`` accepts; ``name`` maps the series keys to their names. Refuses, naming
+    the run dir, when those cells exist but none has thinking counts (``what`` needs them)."""
     cells = group_cells(col)
     kept = [k for k in sorted(cells, key=budget_order) if keep(k)]
+    refuse_without_thinking_counts([cells[k] for k in kept], what)
     names = name({k.series for k in kept})
     out: dict[str, dict[str, list[Point]]] = {}
     for key in kept:
@@ -50,6 +52,7 @@ def _series_points(col: Collection, keep, name, skipped: list[str]):
 
 
 def _xy(series: dict[str, dict[str, list[Point]]]) -> dict[str, dict[str, list[tuple[float, float]]]]:
+    """The (compute, mean accuracy) pairs of each line, without the seeds' range."""
     return {b: {n: [(x, y) for x, y, _, _ in pts] for n, pts in lines.items()} for b, lines in series.items()}
 
 
@@ -81,14 +84,11 @@ def _pyplot():
     return plt
 
 
-def _figure1_series(col: Collection, method: str, skipped: list[str]):
+def _figure1_series(col: Collection, method: str, skipped: list[str], stem: str):
+    figure = "Figure 4a" if stem.startswith("figure4a") else "Figure 1"
     return _series_points(col, lambda k: k.series.method == method,
-                          lambda keys: {s: f"{n} ({method})" for s, n in who(keys).items()}, skipped)
-
-
-def figure1_points(col: Collection, method: str = "bf") -> dict[str, dict[str, list[tuple[float, float]]]]:
-    """{benchmark: {series: [(mean thinking tokens, accuracy %), ...]}} sorted by compute, seeds averaged."""
-    return _xy(_figure1_series(col, method, [])[0])
+                          lambda keys: {s: f"{n} ({method})" for s, n in who(keys).items()}, skipped,
+                          f"{figure} ({method})")
 
 
 def figure1(col: Collection, out_dir: Path, method: str = "bf", stem: str = "figure1",
@@ -97,12 +97,15 @@ def figure1(col: Collection, out_dir: Path, method: str = "bf", stem: str = "fig
     Figure 4a is the same plot of ``bf_extend`` (accuracy against thinking as ignores grow). Rows
     left out are appended to ``notes``."""
     skipped: list[str] = []
-    series, key_of = _figure1_series(col, method, skipped)
+    series, key_of = _figure1_series(col, method, skipped, stem)
     if notes is not None:
         notes.extend(skipped)
     if not series:
-        raise AnalysisInputError(f"{col.root or 'the collected runs'}: no {method} rows with thinking counts: "
-                                 f"nothing to plot (choose the method with --method)")
+        where = col.root or "the collected runs"
+        if skipped:  # rows there, each left out (0 thinking tokens cannot sit on a log axis)
+            raise AnalysisInputError(f"{where}: nothing to plot, every {method} row was left out "
+                                     f"({len(skipped)}; first: {skipped[0]})")
+        raise AnalysisInputError(f"{where}: no {method} rows: nothing to plot (choose the method with --method)")
     plt = _pyplot()
     benchmarks = sorted(series)
     styles = _styles(key_of)
@@ -120,26 +123,21 @@ def figure1(col: Collection, out_dir: Path, method: str = "bf", stem: str = "fig
     return fig, _xy(series)
 
 
-def figure4b_points(col: Collection, benchmark: str, sequential: str = "bf",
-                    parallel: str = "majority") -> dict[str, list[tuple[float, float]]]:
-    """{series: [(thinking tokens per question, accuracy %), ...]} for the two methods on one benchmark,
-    one series per (model, method): named by the method, with the model when several are present.
-
-    Each row's ``mean_thinking_tokens`` is the compute axis, so a parallel method
-    must report the thinking of all its samples per question (k samples of t
-    tokens: k * t), which puts both scaling modes on the same axis.
-    """
-    return _xy(_figure4b_series(col, benchmark, sequential, parallel, [])[0].get(benchmark, {}))
-
-
 def _figure4b_series(col, benchmark, sequential, parallel, skipped):
+    """Figure 4b's series, one per (model, method): named by the method, with the model when several
+    are present. Each row's ``mean_thinking_tokens`` is the compute axis, so a parallel method
+    reports the thinking of all its samples per question (k samples of t tokens: k * t), which puts
+    both scaling modes on one axis; each method is refused alone when none of its rows counts thinking."""
     def names(keys):
         models = who(keys)
         several = len(set(models.values())) > 1
         return {s: f"{s.method} ({models[s]})" if several else s.method for s in keys}
 
+    for method in (sequential, parallel):
+        _series_points(col, lambda k: k.benchmark == benchmark and k.series.method == method, names, [],
+                       f"Figure 4b ({method} on {benchmark})")
     return _series_points(col, lambda k: k.benchmark == benchmark and k.series.method in (sequential, parallel),
-                          names, skipped)
+                          names, skipped, f"Figure 4b on {benchmark}")
 
 
 def figure4b(col: Collection, out_dir: Path, benchmark: str, sequential: str = "bf", parallel: str = "majority",

@@ -15,7 +15,8 @@ import math
 
 import numpy as np
 
-from s1x.analysis.cells import (Cell, SeriesKey, budget_order, display_name, group_cells, spread_text, who)
+from s1x.analysis.cells import (Cell, SeriesKey, budget_order, display_name, group_cells, refuse_without_thinking_counts,
+                                spread_text, who)
 from s1x.analysis.collect import Collection
 from s1x.analysis.inputs import AnalysisInputError
 from s1x.analysis.metrics import RunPoint, auto_compute_unit, control, performance, scaling_with_reason
@@ -142,6 +143,8 @@ def table3(col: Collection, benchmark: str, compute_unit: float | None = None) -
         found = sorted({r["benchmark"] for run in col.runs for r in run.rows()})
         raise AnalysisInputError(f"{_where(col)}: no results rows for benchmark {benchmark!r} "
                                  f"(found: {', '.join(found) or 'none'}; choose one with --benchmark)")
+    refuse_without_thinking_counts(cells.values(), f"Table 3 on {benchmark}",
+                                   ("mean_thinking_tokens", "max_thinking_tokens"))
     sets: dict[SeriesKey, dict[tuple, list[RunPoint]]] = {}
     skipped = []
     for key in sorted(cells, key=budget_order):
