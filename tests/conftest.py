@@ -1,12 +1,27 @@
-"""Shared helpers: compose the real config, run the real CLI."""
+"""Shared helpers: compose the real config, run the real CLI, build the heavy fixtures once per test run.
 
+Under pytest-xdist (the default ``-n 2``, pyproject) every worker is a process of its own. The
+heavy session fixtures (the cold default run, the converted SmolLM2, the smol run) are built once
+for the whole run by whichever worker asks first (:func:`once_per_run`), in one stage cache all
+workers share, as a user's reruns share ~/.cache/s1x.
+"""
+
+import json
 import os
 import socket
 import subprocess
 import sys
 from pathlib import Path
 
+# Each xdist worker gets its share of the cores for torch's (OpenMP) threads, set before torch is
+# imported here or in the CLI runs the tests start: two workers each spinning two threads on two
+# cores run slower than one worker alone. An explicit OMP_NUM_THREADS is kept.
+if os.environ.get("PYTEST_XDIST_WORKER") and "OMP_NUM_THREADS" not in os.environ:
+    _workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    os.environ["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // _workers))
+
 import pytest
+from filelock import FileLock
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 
@@ -66,46 +81,91 @@ def _clear_hydra():
     GlobalHydra.instance().clear()
 
 
-@pytest.fixture(scope="session")
-def cache(tmp_path_factory):
-    """One stage cache for the whole session, as a user's reruns share ~/.cache/s1x."""
-    return tmp_path_factory.mktemp("s1x-cache")
+def shared_root(tmp_path_factory) -> Path:
+    """The folder every xdist worker of this test run shares (without xdist: the session's basetemp)."""
+    base = tmp_path_factory.getbasetemp()
+    return base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base
+
+
+def once_per_run(tmp_path_factory, name: str, build):
+    """``build()`` once for the whole test run: the first worker to ask builds under a file lock and
+    records the (JSON) result in the shared root; the others wait for the lock and read the record."""
+    root = shared_root(tmp_path_factory)
+    record = root / f"{name}.json"
+    with FileLock(str(root / f"{name}.lock")):
+        if not record.is_file():
+            record.write_text(json.dumps(build()))
+        return json.loads(record.read_text())
+
+
+def _cli_once(tmp_path_factory, name: str, build) -> tuple[Path, subprocess.CompletedProcess]:
+    """A CLI run made once per test run (``build() -> (run dir, completed process)``), as (run dir,
+    completed process) in every worker; a failed run fails every test that uses it, with its stderr."""
+    def record():
+        run_dir, r = build()
+        return {"run_dir": str(run_dir), "args": r.args, "returncode": r.returncode, "stdout": r.stdout,
+                "stderr": r.stderr}
+
+    rec = once_per_run(tmp_path_factory, name, record)
+    r = subprocess.CompletedProcess(rec["args"], rec["returncode"], rec["stdout"], rec["stderr"])
+    assert r.returncode == 0, r.stderr[-3000:]
+    return Path(rec["run_dir"]), r
 
 
 @pytest.fixture(scope="session")
-def default_run(cache, tmp_path_factory):
-    """``python -m s1x.run`` with no arguments, once per session, from an empty cache (the first
+def _cache_dir(tmp_path_factory):
+    """The stage cache every worker shares (see :func:`cache`)."""
+    path = shared_root(tmp_path_factory) / "s1x-cache"
+    path.mkdir(exist_ok=True)
+    return path
+
+
+@pytest.fixture(scope="session")
+def default_run(_cache_dir, tmp_path_factory):
+    """``python -m s1x.run`` with no arguments, once per test run, from an empty cache (the first
     hour of a new user), output to files as in a SLURM job: (run dir, completed process).
     Progress lines come every 10 s instead of 30 (S1X_PROGRESS_INTERVAL_S), so the log tests
     see them in a short run."""
-    runs = tmp_path_factory.mktemp("runs")
-    run_dir = runs / "default"
-    r = run_cli([], cache, run_dir, env={"S1X_PROGRESS_INTERVAL_S": "10"}, logs=runs / "default-logs")
-    assert r.returncode == 0, r.stderr[-3000:]
-    return run_dir, r
+    def build():
+        runs = shared_root(tmp_path_factory) / "runs-default"
+        return runs / "default", run_cli([], _cache_dir, runs / "default", env={"S1X_PROGRESS_INTERVAL_S": "10"},
+                                         logs=runs / "default-logs")
+
+    return _cli_once(tmp_path_factory, "default_run", build)
 
 
 @pytest.fixture(scope="session")
-def smollm2(cache):
-    """The local dir of SmolLM2-135M-Instruct (``model=smollm2-135m-instruct``), obtained once per session.
+def cache(_cache_dir, default_run):
+    """One stage cache for the whole test run, as a user's reruns share ~/.cache/s1x. The default
+    run goes first, so it starts from an empty cache whichever test asks for the cache first."""
+    return _cache_dir
+
+
+@pytest.fixture(scope="session")
+def smollm2(cache, tmp_path_factory):
+    """The local dir of SmolLM2-135M-Instruct (``model=smollm2-135m-instruct``), obtained once per test run.
 
     The hub is not tried (``HF_HUB_OFFLINE``): the tests check the PyPI wheel's GGUF,
-    converted into the session's stage cache, where the CLI runs of the tests find it."""
+    converted into the test run's stage cache, where the CLI runs of the tests find it."""
     from s1x.model_source import model_config_of, resolve_model
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("HF_HUB_OFFLINE", "1")
-        return resolve_model(model_config_of("smollm2-135m-instruct"), cache).path
+    def build():
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("HF_HUB_OFFLINE", "1")
+            return str(resolve_model(model_config_of("smollm2-135m-instruct"), cache).path)
+
+    return once_per_run(tmp_path_factory, "smollm2", build)
 
 
 @pytest.fixture(scope="session")
 def smol_run(cache, smollm2, tmp_path_factory):
-    """``python -m s1x.run setting=smol`` once per session, offline (the wheel's SmolLM2, converted
+    """``python -m s1x.run setting=smol`` once per test run, offline (the wheel's SmolLM2, converted
     by the ``smollm2`` fixture into the same cache): (run dir, completed process)."""
-    run_dir = tmp_path_factory.mktemp("runs") / "smol"
-    r = run_cli(["setting=smol"], cache, run_dir, timeout=3600, env={"HF_HUB_OFFLINE": "1"})
-    assert r.returncode == 0, r.stderr[-3000:]
-    return run_dir, r
+    def build():
+        run_dir = shared_root(tmp_path_factory) / "runs-smol" / "smol"
+        return run_dir, run_cli(["setting=smol"], cache, run_dir, timeout=3600, env={"HF_HUB_OFFLINE": "1"})
+
+    return _cli_once(tmp_path_factory, "smol_run", build)
 
 
 @pytest.fixture(scope="session")
