@@ -60,13 +60,17 @@ class FakeServer:
                 try:
                     time.sleep(server.delay)
                     if fail:
-                        return self._send(server.fail_status, {"detail": "try later"})
-                    if body.get("model") not in server.models:
-                        return self._send(400, {"detail": f"model {body.get('model')!r} not found"})
-                    self._send(200, server.answer(body))
+                        status, reply = server.fail_status, {"detail": "try later"}
+                    elif body.get("model") not in server.models:
+                        status, reply = 400, {"detail": f"model {body.get('model')!r} not found"}
+                    else:
+                        status, reply = 200, server.answer(body)
                 finally:
+                    # Out of flight before the reply leaves: once the client has it, it may send its
+                    # next request before this thread runs again (counted as one too many in flight).
                     with server.lock:
                         server.in_flight -= 1
+                self._send(status, reply)
 
             def log_message(self, *args):
                 pass
