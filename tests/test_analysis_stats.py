@@ -120,3 +120,15 @@ def test_auto_compute_unit_reads_at_any_scale():
     assert f"{scaling(bf, 1):.2f}" == "0.01"
     assert scaling(bf, auto_compute_unit([512, 2048, 8192])) == pytest.approx(1000 * scaling(bf, 1))
     assert 1 < scaling(bf, 1000) < 100
+
+
+def test_drawing_ahead_needs_a_large_draw_an_idle_core_and_a_load_average(monkeypatch):
+    """Windows has no load average: the bootstrap then draws inline instead of failing."""
+    monkeypatch.setattr(draws.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(draws.os, "getloadavg", lambda: (0.2, 0.2, 0.2))
+    assert draws.worth_prefetching(draws.PREFETCH_ELEMENTS)
+    assert not draws.worth_prefetching(draws.PREFETCH_ELEMENTS - 1)
+    monkeypatch.setattr(draws.os, "getloadavg", lambda: (1.5, 1.0, 1.0))  # the other core is busy
+    assert not draws.worth_prefetching(draws.PREFETCH_ELEMENTS)
+    monkeypatch.delattr(draws.os, "getloadavg")
+    assert not draws.worth_prefetching(draws.PREFETCH_ELEMENTS)

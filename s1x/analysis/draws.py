@@ -68,23 +68,20 @@ def _lemire_blocks(rng: np.random.Generator, high: int, n_rows: int, width: int,
     # beyond a block wait in ``pending`` for the next, so the chunking never changes the draws.
     chunks = _raw_chunks(rng.bit_generator, max(1, (rows * width + 1) // 2), prefetch)
     pending = np.empty(0, np.uint64)
-    try:
-        for start in range(0, n_rows, rows):
-            count = min(rows, n_rows - start) * width
-            parts, have = [pending] if len(pending) else [], len(pending)
-            while have < count:
-                products = np.multiply(next(chunks).view(np.uint32), scale, dtype=np.uint64)
-                low = products.view(np.uint32)[0::2]  # the low 32 bits of each product (little-endian)
-                if threshold and low.min() < threshold:
-                    products = products[low >= threshold]  # redrawn words: the next ones take their place
-                np.right_shift(products, _SHIFT, out=products)
-                parts.append(products)
-                have += len(products)
-            flat = parts[0] if len(parts) == 1 else np.concatenate(parts)
-            pending = flat[count:]
-            yield flat[:count].view(np.int64).reshape(-1, width)
-    finally:
-        chunks.close()
+    for start in range(0, n_rows, rows):
+        count = min(rows, n_rows - start) * width
+        parts, have = [pending] if len(pending) else [], len(pending)
+        while have < count:
+            products = np.multiply(next(chunks).view(np.uint32), scale, dtype=np.uint64)
+            low = products.view(np.uint32)[0::2]  # the low 32 bits of each product (little-endian)
+            if threshold and low.min() < threshold:
+                products = products[low >= threshold]  # redrawn words: the next ones take their place
+            np.right_shift(products, _SHIFT, out=products)
+            parts.append(products)
+            have += len(products)
+        flat = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        pending = flat[count:]
+        yield flat[:count].view(np.int64).reshape(-1, width)
 
 
 def _numpy_blocks(rng: np.random.Generator, high: int, n_rows: int, width: int, rows: int) -> Iterator[np.ndarray]:
@@ -109,7 +106,11 @@ def worth_prefetching(elements: int) -> bool:
     """Whether drawing in a second thread pays: a large draw, and a core that is idle now (on a
     loaded machine the thread would only take turns with the work it is meant to overlap)."""
     cores = os.cpu_count() or 1
-    return elements >= PREFETCH_ELEMENTS and cores > 1 and os.getloadavg()[0] < cores - 1
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):  # Windows has no load average: no second thread there
+        return False
+    return elements >= PREFETCH_ELEMENTS and cores > 1 and load < cores - 1
 
 
 @lru_cache(maxsize=1)

@@ -32,11 +32,10 @@ def _point(cell: Cell, skipped: list[str]) -> Point | None:
     return float(x), sum(accs) / len(accs), min(accs), max(accs)
 
 
-def _series_points(col: Collection, keep, name, skipped: list[str], what: str):
+def _series_points(cells: dict, keep, name, skipped: list[str], what: str):
     """({benchmark: {series name: [points sorted by compute]}}, {series name: series key}) over the
-    cells whose key ``keep`` accepts; ``name`` maps the series keys to their names. Refuses, naming
-    the run dir, when those cells exist but none has thinking counts (``what`` needs them)."""
-    cells = group_cells(col)
+    cells (``group_cells``) whose key ``keep`` accepts; ``name`` maps the series keys to their names.
+    Refuses, naming the run dir, when those cells exist but none has thinking counts (``what`` needs them)."""
     kept = [k for k in sorted(cells, key=budget_order) if keep(k)]
     refuse_without_thinking_counts([cells[k] for k in kept], what)
     names = name({k.series for k in kept})
@@ -86,7 +85,7 @@ def _pyplot():
 
 def _figure1_series(col: Collection, method: str, skipped: list[str], stem: str):
     figure = "Figure 4a" if stem.startswith("figure4a") else "Figure 1"
-    return _series_points(col, lambda k: k.series.method == method,
+    return _series_points(group_cells(col), lambda k: k.series.method == method,
                           lambda keys: {s: f"{n} ({method})" for s, n in who(keys).items()}, skipped,
                           f"{figure} ({method})")
 
@@ -133,10 +132,11 @@ def _figure4b_series(col, benchmark, sequential, parallel, skipped):
         several = len(set(models.values())) > 1
         return {s: f"{s.method} ({models[s]})" if several else s.method for s in keys}
 
+    cells = group_cells(col)
     for method in (sequential, parallel):
-        _series_points(col, lambda k: k.benchmark == benchmark and k.series.method == method, names, [],
-                       f"Figure 4b ({method} on {benchmark})")
-    return _series_points(col, lambda k: k.benchmark == benchmark and k.series.method in (sequential, parallel),
+        refuse_without_thinking_counts([c for k, c in cells.items() if k.benchmark == benchmark
+                                        and k.series.method == method], f"Figure 4b ({method} on {benchmark})")
+    return _series_points(cells, lambda k: k.benchmark == benchmark and k.series.method in (sequential, parallel),
                           names, skipped, f"Figure 4b on {benchmark}")
 
 
