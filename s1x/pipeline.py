@@ -21,11 +21,10 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 from s1x.cache import StageCache, StageRunner, stable_hash
-from s1x.evaluate.report import format_results_table
-from s1x.preflight import preflight
+from s1x.evaluate.results_table import format_results_table
 from s1x.records import write_json
 from s1x.selection.funnel import format_funnel
-from s1x.validation import validate
+from s1x.config.checks import load_plugins, preflight, validate
 
 log = logging.getLogger("s1x")
 
@@ -91,12 +90,13 @@ def _set_aside_previous_results(out_dir: Path) -> None:
 
 def run(cfg, out_dir: str | Path) -> dict:
     """Run the stages of ``cfg.stages`` for ``cfg``, writing the run record to ``out_dir``."""
+    load_plugins(cfg)  # a plugin's engines and method kinds exist before the checks name them
     validate(cfg)
     preflight(cfg)
     stages = list(cfg.stages)
     questions = None  # every benchmark's questions, loaded (and their rows checked) before any stage
     if "evaluate" in stages or ({"select", "sft"} & set(stages) and "decontaminate" in cfg.selection.filters):
-        from s1x.evaluate.benchmarks import load_benchmark
+        from s1x.data.benchmarks import load_benchmark
 
         questions = {name: load_benchmark(b) for name, b in cfg.benchmark.items()}
     out_dir = Path(out_dir)
@@ -108,13 +108,17 @@ def run(cfg, out_dir: str | Path) -> dict:
         torch.set_num_threads(cfg.threads)
     (out_dir / "config.yaml").write_text(OmegaConf.to_yaml(cfg, resolve=True))
     runner = StageRunner(StageCache(cfg.paths.cache_dir, cfg.cache.verify, cfg.cache.on_corrupt))
-    from s1x.model_source import resolve_model  # imports torch: after every check that can fail fast
+    from s1x.models.source import resolve_model  # imports torch: after every check that can fail fast
 
     resolved = resolve_model(cfg.model, cfg.paths.cache_dir)  # a hub id, a local dir, or a converted GGUF
     if resolved is not None and resolved.note:
         print(f"s1x: model {cfg.model.name}: {resolved.note}")
     tokenizer, tok_id = _tokenizer(resolved)
     record: dict = {}
+
+    # pretrain (model=tiny only) --------------------------------------------------
+    # The base model: a given one as resolved, or the tiny world's pretrain stage, run on first
+    # need (the difficulty probes of its checkpoints, sft, evaluate) and cached like every stage.
     base: tuple[str, str] | None = None  # (path, content identity) of the base model, built once when first needed
 
     def base_model() -> tuple[str, str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 from dataclasses import asdict, dataclass, field, is_dataclass
@@ -58,3 +59,8 @@ def write_json(path: Path, obj: Any) -> None:
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
     tmp.write_text(json.dumps(obj, indent=2, default=str))
     os.replace(tmp, path)
+
+
+def question_id(question: str) -> str:
+    """Stable id of a question: the first 16 hex digits of its SHA-256."""
+    return hashlib.sha256(question.encode("utf-8")).hexdigest()[:16]

@@ -19,7 +19,7 @@ from hydra.core.hydra_config import HydraConfig
 from s1x import progress
 from s1x.config import register_configs
 from s1x.cache import CorruptEntryError
-from s1x.validation import ConfigError, InputError
+from s1x.errors import ConfigError, InputError
 
 CONF_DIR = Path(__file__).resolve().parent.parent / "conf"
 log = logging.getLogger("s1x")

@@ -39,8 +39,8 @@ class ServeError(Exception):
 
 def resolve(model: str, cache_dir: str) -> tuple[str, list[str]]:
     """(the model folder, the names to serve it under) for ``--model``."""
-    from s1x.model_source import model_config_of, resolve_model
-    from s1x.validation import ConfigError
+    from s1x.models.source import model_config_of, resolve_model
+    from s1x.errors import ConfigError
 
     if Path(model).is_dir():
         path = model
@@ -60,7 +60,7 @@ def resolve(model: str, cache_dir: str) -> tuple[str, list[str]]:
 
 def server_command(path: str, names: list[str], args, extra: list[str], platform: str) -> list[str]:
     """The ``python -m vllm.entrypoints.openai.api_server`` command line."""
-    from s1x.evaluate.engines.vllm import placement_kwargs
+    from s1x.engines.vllm import placement_kwargs
     from s1x.models import TOKENIZER_SUBDIR
 
     cmd = [sys.executable, "-m", "vllm.entrypoints.openai.api_server", "--model", path,
@@ -80,7 +80,7 @@ def server_command(path: str, names: list[str], args, extra: list[str], platform
 
 def check_vllm() -> str:
     """The installed vLLM's device; a ServeError naming the install command when it cannot load."""
-    from s1x.evaluate.engines.vllm import INSTALL_HINT, vllm_platform
+    from s1x.engines.vllm import INSTALL_HINT, vllm_platform
 
     if importlib.util.find_spec("vllm") is None:
         raise ServeError(f"vLLM is not installed: {INSTALL_HINT}")

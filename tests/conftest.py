@@ -147,7 +147,7 @@ def smollm2(cache, tmp_path_factory):
 
     The hub is not tried (``HF_HUB_OFFLINE``): the tests check the PyPI wheel's GGUF,
     converted into the test run's stage cache, where the CLI runs of the tests find it."""
-    from s1x.model_source import model_config_of, resolve_model
+    from s1x.models.source import model_config_of, resolve_model
 
     def build():
         with pytest.MonkeyPatch.context() as mp:
@@ -215,7 +215,7 @@ def vllm_available():
 @pytest.fixture(scope="session")
 def vllm_engine(vllm_available, smollm2):
     """ONE in-process vLLM engine (``engine=vllm``, float32) on SmolLM2 for the whole session."""
-    from s1x.evaluate.engines.vllm import VLLMEngine
+    from s1x.engines.vllm import VLLMEngine
     from s1x.models import load_tokenizer
 
     saved = dict(os.environ)

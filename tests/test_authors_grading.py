@@ -6,7 +6,7 @@ import re
 import pytest
 
 from conftest import compose_config
-from s1x.evaluate.samples import Grading, cross_grade, grade_texts
+from s1x.evaluate.sample_records import Grading, cross_grade, grade_texts
 from s1x.grading import grade
 from s1x.grading.authors import extract_answer_authors
 
@@ -143,7 +143,8 @@ def test_judge_grader_compares_digits_itself_and_asks_the_llm_otherwise():
 
 
 def test_judge_config_is_checked_before_any_work():
-    from s1x.validation import ConfigError, validate
+    from s1x.errors import ConfigError
+    from s1x.config.checks import validate
 
     with pytest.raises(ConfigError, match="judge.model"):
         validate(compose_config(["setting=paper", "benchmark.math500.grader=judge"]))

@@ -12,8 +12,8 @@ from conftest import compose_config
 
 @pytest.fixture(scope="module")
 def tiny(default_run):
-    from s1x.evaluate.engines.hf import HFEngine
-    from s1x.evaluate.benchmarks import load_benchmark
+    from s1x.engines.hf import HFEngine
+    from s1x.data.benchmarks import load_benchmark
     from s1x.models import load_tokenizer
 
     ckpt = json.loads((default_run[0] / "checkpoint.json").read_text())["path"]

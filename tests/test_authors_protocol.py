@@ -15,7 +15,7 @@ SMOL_QUESTIONS = ["Compute 3*7.", "What is the capital of France?", "Say hi."]
 
 
 def _controller_runs(engine, tok, prompts, cap, num_ignore, max_answer_tokens):
-    from s1x.evaluate.methods.authors import AuthorsProtocol, AuthorsTokens, run_authors
+    from s1x.evaluate.controllers.authors import AuthorsProtocol, AuthorsTokens, run_authors
 
     protocol = AuthorsProtocol(num_ignore=num_ignore or None, max_answer_tokens=max_answer_tokens)
     return run_authors(engine, prompts, AuthorsTokens.build(tok, protocol), protocol, cap)
@@ -40,7 +40,7 @@ def _compare(engine, tok, prompts, settings, max_answer_tokens):
 
 
 def test_authors_loop_on_the_tiny_model_is_the_reference_token_for_token(default_run):
-    from s1x.evaluate.engines.hf import HFEngine
+    from s1x.engines.hf import HFEngine
     from s1x.formatting import prompt_text
     from s1x.models import load_tokenizer
     from s1x.world import tasks
@@ -60,7 +60,7 @@ def test_authors_loop_on_the_tiny_model_is_the_reference_token_for_token(default
 
 @pytest.fixture(scope="module")
 def smol(smollm2):
-    from s1x.evaluate.engines.hf import HFEngine
+    from s1x.engines.hf import HFEngine
     from s1x.formatting import prompt_text
     from s1x.models import load_tokenizer
 
@@ -81,7 +81,7 @@ def test_authors_strings_and_the_length_end_on_smollm2(smol):
     """What their code sends, read back from the sequence: ``<|im_start|>think`` with no newline,
     ``Wait`` after a stop (the stop token removed), ``\\n<|im_start|>answer\\nFinal Answer:`` after a
     length end, plain ``<|im_start|>answer`` after a stop; and ``auto`` by their formula."""
-    from s1x.evaluate.methods.authors import AuthorsProtocol, AuthorsTokens, auto_cap
+    from s1x.evaluate.controllers.authors import AuthorsProtocol, AuthorsTokens, auto_cap
 
     engine, tok, prompts = smol
     (cut, stop, hi) = _controller_runs(engine, tok, prompts, 24, 1, 12)

@@ -71,7 +71,7 @@ class StreamEngine:
         self.llm = ReferenceLLM(model, tok, stream)
 
     def generate_requests(self, requests, desc="generate"):
-        from s1x.evaluate.engines.base import GenerationOutput
+        from s1x.engines.base import GenerationOutput
 
         outs = []
         for r in requests:
@@ -139,8 +139,8 @@ def compare(engine, llm, tok, questions, overrides, tmp_path, stream=None):
 
 @pytest.fixture(scope="module")
 def tiny(default_run):
-    from s1x.evaluate.benchmarks import load_benchmark
-    from s1x.evaluate.engines.hf import HFEngine
+    from s1x.data.benchmarks import load_benchmark
+    from s1x.engines.hf import HFEngine
     from s1x.models import load_tokenizer
 
     ckpt = json.loads((default_run[0] / "checkpoint.json").read_text())["path"]
@@ -230,7 +230,7 @@ SMOL_CASES = {
 
 @pytest.fixture(scope="module")
 def smol(smollm2):
-    from s1x.evaluate.engines.hf import HFEngine
+    from s1x.engines.hf import HFEngine
     from s1x.models import load_tokenizer
     from s1x.records import BenchmarkQuestion
 

@@ -8,7 +8,7 @@ import pytest
 
 from test_engines import IDS, IM_END, IM_START, TOK, FakeLLM, FakeSamplingParams
 
-from s1x.evaluate.methods.authors import AuthorsProtocol, AuthorsTokens, run_authors
+from s1x.evaluate.controllers.authors import AuthorsProtocol, AuthorsTokens, run_authors
 from s1x.formatting import prompt_text
 
 LINE = IDS("A1:0+1=1\n")
@@ -31,9 +31,9 @@ def _three_round_model(context: list[int]) -> int:
 @pytest.fixture
 def paper_vllm(tmp_path, monkeypatch):
     """The engine setting=paper builds, over the fake LLM."""
-    import s1x.evaluate.engines.vllm as vllm_engine
+    import s1x.engines.vllm as vllm_engine
     from conftest import compose_config
-    from s1x.evaluate.stage import make_engine
+    from s1x.engines import make_engine
 
     TOK.save_pretrained(tmp_path / "m")
     FakeLLM.script = staticmethod(_three_round_model)
@@ -92,7 +92,7 @@ class _Scripted:
         self.lengths, self.drawn, self.waves = lengths, {}, []
 
     def generate_requests(self, requests, desc=""):
-        from s1x.evaluate.engines.base import GenerationOutput
+        from s1x.engines.base import GenerationOutput
 
         outs, wave = [], []
         for r in requests:
@@ -146,7 +146,7 @@ def _reference_rs(lengths, cap):
 
 
 def test_authors_rejection_sampling_keeps_their_slots_and_counts_tries():
-    from s1x.evaluate.methods.authors_rs import run_authors_rs
+    from s1x.evaluate.controllers.authors_rs import run_authors_rs
 
     cap = 10
     # q0 fits at once; q1 on its 3rd draw; q2 on its 2nd; q3 never before its 5th draw.
@@ -175,7 +175,7 @@ def test_authors_rejection_sampling_keeps_their_slots_and_counts_tries():
 def test_scc_bf_stop_string_of_two_tokens_is_checked_token_by_token(paper_vllm):
     """Their SCC + BF stops thinking at ``<|im_start|>0`` (a stop string): ``<|im_start|>1`` goes
     on, ``<|im_start|>0`` ends it and is removed; the think start is ``<|im_start|>`` alone."""
-    from s1x.evaluate.methods.authors import SCC_BF_THINK_START, SCC_BF_UNTIL
+    from s1x.evaluate.controllers.authors import SCC_BF_THINK_START, SCC_BF_UNTIL
 
     engine = paper_vllm
     prompt = IDS(prompt_text(TOK, "sum A1"))

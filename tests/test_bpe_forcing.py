@@ -11,9 +11,9 @@ rounds over an engine) must give the same ids here, as on the tiny tokenizer.
 import pytest
 import torch
 
-from s1x.evaluate.engines.vllm import VLLMEngine
-from s1x.evaluate.methods.budget_forcing import BudgetForcingProcessor, ForcingTokens
-from s1x.evaluate.methods.rounds import run_rounds
+from s1x.engines.vllm import VLLMEngine
+from s1x.evaluate.controllers.budget_forcing import BudgetForcingProcessor, ForcingTokens
+from s1x.evaluate.controllers.rounds import run_rounds
 from s1x.formatting import THINK_END, THINK_START
 from test_engines import FakeLLM, FakeSamplingParams
 

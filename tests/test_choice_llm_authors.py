@@ -5,10 +5,11 @@ loop written here, their template's digest, and a scripted judge."""
 import hashlib
 
 from conftest import compose_config
-from s1x.evaluate.samples import Grading, grade_texts
+from s1x.evaluate.sample_records import Grading, grade_texts
 from s1x.grading.authors import extract_answer_authors
 from s1x.grading.authors_choice import api_question, letter_prompt
-from s1x.validation import ConfigError, validate
+from s1x.errors import ConfigError
+from s1x.config.checks import validate
 
 # sha256 of their EXTRACTION_TEMPLATE (after .strip()) in tasks/gpqa/openai/utils.py, simplescaling/s1 @ 77272c6.
 THEIR_TEMPLATE_SHA256 = "77e32e64c079e649b99645270d814ce5016ceb00014e470ae587a4db4bb8a61c"

@@ -9,7 +9,7 @@ from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 
 from conftest import CONF, ROOT
-from s1x import cli_help
+from s1x.config import help as cli_help
 from s1x.progress import LINE_INTERVAL_S
 
 # Written here, not read from cli_help: what a user may pick, and where its options live.

@@ -9,7 +9,8 @@ from omegaconf.errors import ConfigAttributeError, ValidationError
 
 from conftest import CONF, compose_config, run_cli
 from s1x.run import rewrite_model_argument
-from s1x.validation import ConfigError, validate
+from s1x.errors import ConfigError
+from s1x.config.checks import validate
 
 GROUPS = ["setting", "pool", "selection", "model", "sft", "distributed", "method", "benchmark", "engine", "logger", "paths"]
 

@@ -53,7 +53,7 @@ def test_an_edited_pool_file_is_featurized_and_selected_again(tmp_path):
 
 
 def test_an_edited_benchmark_file_is_evaluated_again(default_run, tmp_path):
-    from s1x.evaluate.benchmarks import load_benchmark
+    from s1x.data.benchmarks import load_benchmark
     from conftest import compose_config
 
     ckpt = json.loads((default_run[0] / "checkpoint.json").read_text())["path"]

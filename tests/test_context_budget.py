@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from conftest import ROOT
-from s1x.evaluate.engines.hf import length_batches
+from s1x.batching import length_batches
 from s1x.world.pretrain import build_model
 from s1x.world.tokenizer import build_tokenizer
 

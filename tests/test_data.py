@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
-from s1x.config import BenchmarkConfig
-from s1x.evaluate.benchmarks import load_benchmark
-from s1x.rows import data_version
+from s1x.evaluate.schema import BenchmarkConfig
+from s1x.data.benchmarks import load_benchmark
+from s1x.data.rows import data_version
 from s1x.world import tasks
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "benchmarks"

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from s1x.evaluate.benchmarks import load_benchmark
+from s1x.data.benchmarks import load_benchmark
 from s1x.selection.decontam import decontaminate, dedup, normalize, word_ngrams
 from s1x.selection.pools import tiny_pool
 from conftest import compose_config

@@ -66,7 +66,7 @@ def test_grade_many_matches_grade_and_keeps_order():
 
 
 def test_cross_grading_reports_disagreements():
-    from s1x.evaluate.samples import cross_grade
+    from s1x.evaluate.sample_records import cross_grade
 
     samples = [{"id": "a", "answer_text": "Answer: \\frac{1}{2}", "gold": "0.5", "grader": "exact", "correct": False,
                 "extracted": "\\frac{1}{2}"},

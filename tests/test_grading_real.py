@@ -54,7 +54,7 @@ def test_aime_integers_and_math_equivalences():
 def test_gpqa_rows_become_shuffled_four_option_questions_with_a_recorded_order(monkeypatch):
     import datasets
 
-    from s1x.evaluate.benchmarks import GPQA_INSTRUCTION, load_benchmark
+    from s1x.data.benchmarks import GPQA_INSTRUCTION, load_benchmark
     from conftest import compose_config
 
     rows = [{"Record ID": f"rec{i}", "Question": f"Which particle is {i}?", "Correct Answer": f"right {i}",
@@ -85,8 +85,8 @@ def test_gpqa_rows_become_shuffled_four_option_questions_with_a_recorded_order(m
 def test_gated_dataset_error_says_what_to_do(monkeypatch):
     import datasets
 
-    from s1x.rows import rows_from
-    from s1x.validation import InputError
+    from s1x.data.rows import rows_from
+    from s1x.errors import InputError
 
     def gated(*a, **k):
         raise RuntimeError("Dataset 'Idavidrein/gpqa' is a gated dataset on the Hub. You must be authenticated")

@@ -15,18 +15,19 @@ PACKAGE = Path(__file__).resolve().parent.parent / "s1x"
 # (the modules a rule applies to, the imports they may not make, why)
 RULES = [
     ("s1x", ("s1x.run",), "the Hydra entry is a thin shell; library code never imports it"),
-    ("s1x.analysis", ("torch", "transformers", "s1x.evaluate.engines", "s1x.evaluate.methods", "s1x.sft", "s1x.world"),
+    ("s1x.analysis", ("torch", "transformers", "s1x.engines", "s1x.evaluate.methods", "s1x.evaluate.controllers", "s1x.sft", "s1x.world"),
      "analysis reads run dirs and must run without the training stack"),
-    ("s1x.grading", ("s1x.evaluate.engines", "s1x.evaluate.methods", "s1x.pipeline"),
+    ("s1x.grading", ("s1x.engines", "s1x.evaluate", "s1x.pipeline"),
      "graders take answers (the judge a completion function), never an engine they build"),
-    ("s1x.evaluate.engines", ("s1x.evaluate.methods", "s1x.pipeline", "s1x.evaluate.stage", "s1x.evaluate.evaluator"),
+    ("s1x.engines", ("s1x.evaluate", "s1x.pipeline"),
      "engines serve requests; methods drive them, not the other way round"),
+    ("s1x.evaluate", ("s1x.analysis",), "evaluation writes run dirs; the analysis reads them, not the other way round"),
 ]
 EXEMPT = {"s1x.run"}  # the entry itself
 
 
 def module_name(path: Path, root: Path = PACKAGE) -> str:
-    """``s1x/evaluate/engines/hf.py`` -> ``s1x.evaluate.engines.hf`` (``__init__`` is the package)."""
+    """``s1x/engines/hf.py`` -> ``s1x.engines.hf`` (``__init__`` is the package)."""
     parts = list(path.relative_to(root.parent).with_suffix("").parts)
     if parts[-1] == "__init__":
         parts = parts[:-1]
@@ -93,12 +94,13 @@ def test_every_rule_covers_modules_that_exist():
     ("analysis/figures.py", "from transformers import AutoModel\n", "s1x.analysis.figures imports transformers"),
     ("analysis/stats.py", "def f():\n    from s1x.world import tasks\n", "s1x.analysis.stats imports s1x.world"),
     ("analysis/collect.py", "from s1x import sft\n", "s1x.analysis.collect imports s1x.sft"),
-    ("grading/judge.py", "from s1x.evaluate.engines.hf import HFEngine\n",
-     "s1x.grading.judge imports s1x.evaluate.engines"),
+    ("grading/judge.py", "from s1x.engines.hf import HFEngine\n",
+     "s1x.grading.judge imports s1x.engines"),
     ("grading/graders.py", "from ..evaluate.methods import plan\n", "s1x.grading.graders imports s1x.evaluate.methods"),
-    ("evaluate/engines/hf.py", "from s1x.evaluate.methods.rounds import run_rounds\n",
-     "s1x.evaluate.engines.hf imports s1x.evaluate.methods"),
-    ("evaluate/engines/vllm.py", "import s1x.pipeline\n", "s1x.evaluate.engines.vllm imports s1x.pipeline"),
+    ("engines/hf.py", "from s1x.evaluate.controllers.rounds import run_rounds\n",
+     "s1x.engines.hf imports s1x.evaluate.controllers"),
+    ("engines/vllm.py", "import s1x.pipeline\n", "s1x.engines.vllm imports s1x.pipeline"),
+    ("evaluate/votes.py", "from s1x.analysis.stats import pass_at_k\n", "s1x.evaluate.votes imports s1x.analysis"),
     ("selection/stage.py", "from s1x.run import main\n", "s1x.selection.stage imports s1x.run"),
 ])
 def test_a_planted_violation_is_found(tmp_path, module_path, source, expected):
@@ -121,7 +123,7 @@ def test_the_analysis_loads_without_the_training_stack():
 
     code = ("import sys, s1x.analysis, s1x.analysis.figures, s1x.analysis.callback, s1x.analysis.lm_eval_import, "
             "s1x.analysis.__main__\n"
-            "heavy = sorted(m for m in ('torch', 'transformers', 's1x.evaluate.engines', 's1x.world') if m in sys.modules)\n"
+            "heavy = sorted(m for m in ('torch', 'transformers', 's1x.engines', 's1x.world') if m in sys.modules)\n"
             "print(heavy)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                          cwd=PACKAGE.parent)

@@ -34,7 +34,7 @@ def test_judge_asks_again_when_undecided_and_grades():
 
 
 def test_judge_through_an_engine():
-    from s1x.evaluate.engines.hf import Completion
+    from s1x.engines.hf import Completion
     from s1x.selection.featurize import text_completer
     from s1x.world.tokenizer import build_tokenizer
 
@@ -51,7 +51,7 @@ def test_judge_through_an_engine():
 def test_the_judge_of_a_server_engine_asks_in_chat_completions():
     """An engine with ``chat`` (engine=openai) gets the judge's prompts as user turns, the server
     applying the chat template; its replies are graded as they come back."""
-    from s1x.evaluate.judging import request_completer
+    from s1x.evaluate.judge_engine import request_completer
 
     asked = []
 

@@ -8,7 +8,7 @@ from conftest import compose_config
 from s1x.grading import same_answer
 from s1x.grading.authors_judge import MAX_TOKENS, TEMPERATURE, authors_judge_prompt, pick_option
 from s1x.grading.judge import judge_grade_many
-from s1x.validation import validate
+from s1x.config.checks import validate
 
 # sha256 of their EXTRACTION_TEMPLATE_IDX (after .strip()), read at commit 77272c6 of simplescaling/s1:
 # tasks/openai_math/utils.py and tasks/aime/utils.py (the AIME one differs in one example's options).
@@ -102,7 +102,7 @@ def test_judge_protocol_composes_with_split_thinking():
     validate(cfg)
     assert cfg.judge.protocol == "authors" and compose_config(["setting=paper"]).judge.protocol == "authors"
     assert compose_config([]).judge.protocol == "s1x"
-    from s1x.evaluate.judging import judge_max_tokens, judge_template
+    from s1x.evaluate.judge_engine import judge_max_tokens, judge_template
 
     assert judge_max_tokens(cfg.judge) == MAX_TOKENS == 1024 and judge_max_tokens(compose_config([]).judge) == 32
     assert (judge_template("aime24"), judge_template("math500")) == ("aime", "math")
@@ -111,8 +111,8 @@ def test_judge_protocol_composes_with_split_thinking():
 def test_judge_protocol_authors_over_a_served_model(smol_served, smol_checkpoint):
     """The wire: engine=openai's chat completions to a real server carry their prompt, temperature
     0.5 and 1,024 tokens; each grade is their reading of the reply the server sent."""
-    from s1x.evaluate.judging import judge_max_tokens, request_completer
-    from s1x.evaluate.stage import make_engine
+    from s1x.evaluate.judge_engine import judge_max_tokens, request_completer
+    from s1x.engines import make_engine
 
     url, _ = smol_served
     cfg = compose_config(["judge.protocol=authors", "judge.engine.name=openai", f"judge.engine.base_url={url}",

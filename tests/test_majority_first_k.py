@@ -20,7 +20,7 @@ from conftest import compose_config
 from s1x.evaluate.votes import GOLD_VOTE, maj_first_k, rule_equal, vote_keys
 from s1x.grading import grade
 from s1x.records import BenchmarkQuestion
-from s1x.validation import validate
+from s1x.config.checks import validate
 
 
 def _authors_maj(extracted: list[str], gt: str, i: int) -> int:
@@ -83,7 +83,7 @@ def test_first_k_and_split_thinking_are_the_paper_settings_and_compose():
 @pytest.fixture(scope="module")
 def random_tiny(tmp_path_factory):
     """A random tiny model and the HF engine: enough to check what is generated from which prompt."""
-    from s1x.evaluate.engines.hf import HFEngine
+    from s1x.engines.hf import HFEngine
     from s1x.world.pretrain import build_model
     from s1x.world.tokenizer import build_tokenizer
 
@@ -131,7 +131,7 @@ def test_split_thinking_false_is_one_plain_generation(random_tiny, tmp_path, con
 def test_majority_refuses_ignores_it_would_drop_under_s1x_controllers():
     """Their second Majority command (thinking extended by Wait) runs under controller=authors; under
     s1x's controllers majority samples once per question, so an ignore count is refused, not dropped."""
-    from s1x.validation import ConfigError
+    from s1x.errors import ConfigError
 
     over = ["method=majority", "method.samples=1", "method.temperature=0", "method.num_ignore=2"]
     with pytest.raises(ConfigError, match="method.num_ignore"):

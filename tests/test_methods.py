@@ -6,11 +6,12 @@ import pytest
 
 from conftest import compose_config
 from s1x.evaluate.generation import thinking_room
-from s1x.evaluate.sampling import vote_ks
+from s1x.evaluate.methods.sampled import vote_ks
 from s1x.formatting import THINK_END
-from s1x.evaluate.methods.budget_forcing import ForcingTokens
-from s1x.evaluate.methods.plan import plan_cells
-from s1x.validation import ConfigError, validate
+from s1x.evaluate.controllers.budget_forcing import ForcingTokens
+from s1x.evaluate.methods.kinds import plan_cells
+from s1x.errors import ConfigError
+from s1x.config.checks import validate
 from s1x.world.tokenizer import build_tokenizer
 
 

@@ -1,4 +1,4 @@
-"""Where a base model comes from (s1x.model_source): the bounded hub check, the PyPI wheel's GGUF
+"""Where a base model comes from (s1x.models.source): the bounded hub check, the PyPI wheel's GGUF
 converted once into the stage cache, a local GGUF file, and one clear line when nothing works.
 
 The converted SmolLM2 is checked against the GGUF itself, dequantized here with the
@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from conftest import free_port, run_cli
-from s1x.model_source import (ModelUnavailable, file_sha256, fetch_wheel_member, hub_reachable, model_config_of,
+from s1x.models.source import (ModelUnavailable, file_sha256, fetch_wheel_member, hub_reachable, model_config_of,
                               resolve_model)
 
 SMOL = model_config_of("smollm2-135m-instruct")

@@ -13,13 +13,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from conftest import compose_config, free_port
-from s1x.evaluate.engines.base import GenerationRequest
-from s1x.evaluate.engines.openai_server import OpenAIEngine, ServerUnavailable
-from s1x.evaluate.engines.vllm import VLLMEngine
-from s1x.evaluate.methods.budget_forcing import ForcingTokens
-from s1x.evaluate.methods.rounds import run_rounds
+from s1x.engines.base import GenerationRequest
+from s1x.engines.openai import OpenAIEngine, ServerUnavailable
+from s1x.engines.vllm import VLLMEngine
+from s1x.evaluate.controllers.budget_forcing import ForcingTokens
+from s1x.evaluate.controllers.rounds import run_rounds
 from s1x.formatting import THINK_END, generation_prompt
-from s1x.validation import ConfigError, validate
+from s1x.errors import ConfigError
+from s1x.config.checks import validate
 from test_engines import IDS, IM_END, IM_START, TOK, FakeLLM, FakeSamplingParams, _scripted_model
 
 SECRET = "sk-test-0123456789abcdef"
@@ -161,7 +162,7 @@ def test_transient_failures_are_retried_with_backoff(server, monkeypatch):
     engine = _engine(server, server="vllm")
     import types
 
-    import s1x.evaluate.engines.openai_server as module
+    import s1x.engines.openai as module
 
     waits = []  # the engine's own clock only: the fake server's threads keep the real one
     monkeypatch.setattr(module, "time", types.SimpleNamespace(sleep=lambda s: waits.append(s) or time.sleep(s)))
@@ -239,7 +240,7 @@ def test_the_judge_runs_over_chat_completions(server):
 def test_the_evaluate_key_of_a_server_is_its_url_name_and_protocol():
     """Keyed by what the answers depend on; how the server is reached, and the in-process
     engines' settings it ignores, leave the key alone (no needless recomputation)."""
-    from s1x.evaluate.stage import engine_spec
+    from s1x.engines import engine_spec
 
     base = ["engine=openai", "engine.base_url=http://127.0.0.1:8000/v1"]
 

@@ -52,10 +52,10 @@ def _proven_retokenization(tok, sample, served_text: str) -> str | None:
 def test_openai_engine_gives_the_text_of_the_hf_engine_under_greedy(served, checkpoint, cache, tmp_path, monkeypatch,
                                                                      capfd):
     from s1x import pipeline
-    from s1x.evaluate.benchmarks import load_benchmark
-    from s1x.evaluate.engines.hf import HFEngine
+    from s1x.data.benchmarks import load_benchmark
+    from s1x.engines.hf import HFEngine
     from s1x.evaluate.generation import generate_forced, question_prompts
-    from s1x.evaluate.methods.budget_forcing import ForcingTokens
+    from s1x.evaluate.controllers.budget_forcing import ForcingTokens
     from s1x.formatting import THINK_END
     from s1x.models import load_tokenizer
 
@@ -119,11 +119,11 @@ def test_the_judge_and_a_wrong_model_name_over_the_real_server(served, checkpoin
     import torch
     from transformers import AutoModelForCausalLM
 
-    from s1x.evaluate.engines.openai_server import OpenAIEngine
-    from s1x.evaluate.stage import make_engine
+    from s1x.engines.openai import OpenAIEngine
+    from s1x.engines import make_engine
     from s1x.grading.judge import judge_grade_many, judge_prompt, parse_verdict
     from s1x.models import load_tokenizer
-    from s1x.validation import ConfigError
+    from s1x.errors import ConfigError
 
     url, _ = served
     tok = load_tokenizer(checkpoint)

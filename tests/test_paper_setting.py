@@ -7,7 +7,7 @@ import json
 from omegaconf import OmegaConf
 
 from conftest import CONF, compose_config, run_cli
-from s1x.evaluate.methods.authors import MAX_GEN_TOKS, SUFFIX_CLASS
+from s1x.evaluate.controllers.authors import MAX_GEN_TOKS, SUFFIX_CLASS
 
 GRIDS = {  # eval/commands.sh
     "bf": [500, 1000, 2000, 4000, 8000, 16000],
@@ -18,8 +18,8 @@ GRIDS = {  # eval/commands.sh
 
 
 def test_paper_setting_is_the_authors_protocol_for_every_method():
-    from s1x.evaluate.authors_eval import max_tries_of
-    from s1x.validation import validate
+    from s1x.evaluate.methods.sampled import max_tries_of
+    from s1x.config.checks import validate
 
     methods = sorted(p.stem for p in (CONF / "method").glob("*.yaml"))
     assert len(methods) == 10, methods

@@ -4,7 +4,7 @@ import datasets
 import pytest
 
 from s1x.selection.pools import load_pool, s1k_schema_pool
-from s1x.world.tasks import question_id
+from s1x.records import question_id
 from conftest import compose_config
 
 

@@ -13,7 +13,7 @@ import pytest
 from conftest import ROOT, compose_config
 from s1x.selection.featurize import featurize, probe_prompt, run_probe
 from s1x.selection.pools import s1k_schema_pool
-from s1x.world.tasks import question_id
+from s1x.records import question_id
 from s1x.world.tokenizer import build_tokenizer
 
 AIME, GPQA, MATH = "qq8933/AIME_1983_2024", "Idavidrein/gpqa", "qfq/openaimath/Precalculus"
@@ -63,7 +63,7 @@ def test_probe_prompt_is_the_chat_template_and_assistant_header():
 
     class FakeEngine:
         def generate(self, prompts, max_new_tokens, temperature=0.0, seed=0, desc=""):
-            from s1x.evaluate.engines.hf import Completion
+            from s1x.engines.hf import Completion
 
             seen.update(max_new_tokens=max_new_tokens, temperature=temperature, seed=seed)
             return [Completion(tok("Answer: 7")["input_ids"], "eos", None, i) for i in range(len(prompts))]

@@ -19,7 +19,7 @@ from conftest import compose_config
 from s1x.selection.pools import s1k_schema_pool
 from s1x.selection.stage import select
 from s1x.selection.strategies import benchmark_domain_weights
-from s1x.world.tasks import question_id
+from s1x.records import question_id
 
 AIME, GPQA = "qq8933/AIME_1983_2024", "Idavidrein/gpqa"
 N, UNIFORM = 500, 350  # the notebook's 1000 / 700, scaled to keep 400 runs quick

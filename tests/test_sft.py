@@ -13,7 +13,8 @@ from s1x.sft import distributed
 from s1x.formatting import IGNORE_INDEX, annotate_trace, encode_example
 from s1x.sft.launch import launch_sft
 from s1x.sft.train import OverlongError, encode_selected, gradient_accumulation, run_sft
-from s1x.validation import ConfigError, validate
+from s1x.errors import ConfigError
+from s1x.config.checks import validate
 from s1x.world import tasks
 from s1x.world.tokenizer import build_tokenizer
 

@@ -21,8 +21,8 @@ def test_shipped_files_are_what_the_generator_writes():
 
 
 def test_smol_pool_and_benchmark_load_through_the_configs():
-    from s1x.evaluate.benchmarks import load_benchmark
-    from s1x.rows import rows_from
+    from s1x.data.benchmarks import load_benchmark
+    from s1x.data.rows import rows_from
     from s1x.selection.pools import s1k_schema_pool
 
     cfg = compose_config(["setting=smol"])

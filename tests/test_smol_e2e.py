@@ -74,7 +74,7 @@ def test_chat_template_comes_from_the_tokenizer_and_the_loss_starts_after_the_as
 
 
 def _smol_prompts(tok, n):
-    from s1x.evaluate.benchmarks import load_benchmark
+    from s1x.data.benchmarks import load_benchmark
     from s1x.evaluate.generation import question_prompts
 
     questions = load_benchmark(compose_config(["setting=smol"]).benchmark["smol-arith"])[:n]
@@ -82,9 +82,9 @@ def _smol_prompts(tok, n):
 
 
 def test_one_pass_and_rounds_are_token_identical_on_smollm2(checkpoint):
-    from s1x.evaluate.engines.hf import HFEngine
-    from s1x.evaluate.methods.budget_forcing import ForcingTokens, run_one_pass
-    from s1x.evaluate.methods.rounds import run_rounds
+    from s1x.engines.hf import HFEngine
+    from s1x.evaluate.controllers.budget_forcing import ForcingTokens, run_one_pass
+    from s1x.evaluate.controllers.rounds import run_rounds
     from s1x.formatting import THINK_END
     from s1x.models import load_tokenizer
 

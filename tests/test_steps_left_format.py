@@ -7,9 +7,9 @@ counts ``' steps left\\n'``), and against their SCC+BF stop string ``<|im_start|
 import re
 
 from conftest import compose_config
-from s1x.evaluate.methods.authors import SCC_BF_THINK_START, SCC_BF_UNTIL
+from s1x.evaluate.controllers.authors import SCC_BF_THINK_START, SCC_BF_UNTIL
 from s1x.formatting import annotate_trace, budget_statement, encode_example, split_steps
-from s1x.validation import validate
+from s1x.config.checks import validate
 from s1x.world import tasks
 from s1x.world.tokenizer import build_tokenizer
 

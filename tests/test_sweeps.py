@@ -9,7 +9,7 @@ from hydra.core.global_hydra import GlobalHydra
 from omegaconf import OmegaConf
 
 from conftest import CONF, ROOT, compose_config
-from s1x.validation import validate
+from s1x.config.checks import validate
 
 SWEEPS = {"table2": ("selection", ["s1k", "1k-random", "1k-diverse", "1k-longest", "59k-full"]),
           "table3": ("method", ["bf", "tcc", "tcc_bf", "scc", "scc_bf", "ccc", "rs"]),

@@ -9,8 +9,8 @@ from test_engines import TOK, FakeLLM, FakeSamplingParams
 
 
 def _engine(tmp_path, monkeypatch, overrides, platform):
-    import s1x.evaluate.engines.vllm as vllm_engine
-    from s1x.evaluate.stage import make_engine
+    import s1x.engines.vllm as vllm_engine
+    from s1x.engines import make_engine
 
     TOK.save_pretrained(tmp_path / "m")
     monkeypatch.setattr(vllm_engine, "_vllm_classes", lambda: (FakeLLM, FakeSamplingParams))
@@ -39,7 +39,7 @@ def test_every_placement_key_reaches_the_llm(tmp_path, monkeypatch):
 
 
 def test_a_device_the_installed_build_cannot_run_on_is_a_config_error(tmp_path, monkeypatch):
-    from s1x.validation import ConfigError
+    from s1x.errors import ConfigError
 
     with pytest.raises(ConfigError, match="engine.device=cuda: the installed vLLM runs on cpu"):
         _engine(tmp_path, monkeypatch, ["engine.device=cuda"], "cpu")
@@ -49,14 +49,15 @@ def test_a_device_the_installed_build_cannot_run_on_is_a_config_error(tmp_path, 
                                              ("engine.cpu_kv_cache_gib=0", "engine.cpu_kv_cache_gib"),
                                              ("engine.block_size=0", "engine.block_size")])
 def test_bad_placement_values_are_refused_before_work(override, field):
-    from s1x.validation import ConfigError, validate
+    from s1x.errors import ConfigError
+    from s1x.config.checks import validate
 
     with pytest.raises(ConfigError, match=field):
         validate(compose_config(["engine=vllm", override]))
 
 
 def test_the_hf_cache_key_has_none_of_the_vllm_keys():
-    from s1x.evaluate.stage import engine_spec
+    from s1x.engines import engine_spec
 
     hf = engine_spec(compose_config().engine)
     assert not {"enforce_eager", "cpu_kv_cache_gib", "block_size"} & set(hf)

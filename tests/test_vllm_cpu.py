@@ -34,7 +34,7 @@ def served(vllm_available, smollm2, tmp_path_factory):
 
 
 def test_vllm_equals_hf_token_for_token_on_every_cell(vllm_engine, vllm_cells, smollm2, tmp_path):
-    from s1x.evaluate.engines.hf import HFEngine
+    from s1x.engines.hf import HFEngine
 
     hf = HFEngine(smollm2, vllm_engine.tokenizer, batch_size=16, dtype="float32")
     hf_cells = run_cells(hf, tmp_path)
@@ -91,7 +91,7 @@ def test_seeded_sampling_repeats_with_the_seed_and_changes_with_another(vllm_eng
 
 
 def test_s1x_serve_equals_the_in_process_engine_token_for_token(served, vllm_cells, smollm2, tmp_path):
-    from s1x.evaluate.engines.openai_server import OpenAIEngine
+    from s1x.engines.openai import OpenAIEngine
     from s1x.models import load_tokenizer
 
     url, _, _ = served

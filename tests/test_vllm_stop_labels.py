@@ -7,10 +7,10 @@ of their stop strings, then continues after the real id, as their lm-eval loop d
 
 from test_engines import IDS, IM_END, IM_START, TOK, FakeCompletionOutput, FakeLLM, FakeRequestOutput, FakeSamplingParams
 
-from s1x.evaluate.engines.base import GenerationRequest
-from s1x.evaluate.engines.openai_server import OpenAIEngine
-from s1x.evaluate.engines.vllm import VLLMEngine, completion_ids
-from s1x.evaluate.methods.authors import AuthorsProtocol, AuthorsTokens, run_authors
+from s1x.engines.base import GenerationRequest
+from s1x.engines.openai import OpenAIEngine
+from s1x.engines.vllm import VLLMEngine, completion_ids
+from s1x.evaluate.controllers.authors import AuthorsProtocol, AuthorsTokens, run_authors
 from s1x.formatting import prompt_text
 
 GEN_EOS = TOK.convert_tokens_to_ids("<|endoftext|>")  # a generation-config eos that is not the end of turn

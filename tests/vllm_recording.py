@@ -45,7 +45,7 @@ class Recording:
 
 
 def smol_questions():
-    from s1x.evaluate.benchmarks import load_benchmark
+    from s1x.data.benchmarks import load_benchmark
 
     return load_benchmark(compose_config(["setting=smol"]).benchmark["smol-arith"])[:N_QUESTIONS]
 

@@ -16,7 +16,8 @@ from s1x.analysis.cells import Cell, RowKey, SeriesKey, group_cells
 from s1x.analysis.collect import Collection, Run, collect
 from s1x.analysis.inputs import AnalysisInputError
 from s1x.analysis.metrics import RunPoint, auto_compute_unit, control, performance, scaling, scaling_with_reason
-from s1x.analysis.stats import maj_at_k, paired_bootstrap_ci, paired_bootstrap_cis, pass_at_k
+from s1x.evaluate.votes import maj_at_k
+from s1x.analysis.stats import paired_bootstrap_ci, paired_bootstrap_cis, pass_at_k
 from s1x.analysis.tables import Table, table2, table3
 
 __all__ = ["AnalysisInputError", "Cell", "Collection", "RowKey", "Run", "RunPoint", "SeriesKey", "Table",

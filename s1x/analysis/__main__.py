@@ -53,8 +53,8 @@ def _print_points(name: str, lines: dict) -> None:
 
 
 def _regrade(col) -> None:
-    """Grade every run's samples again (s1x.analysis.regrade) and print what changed."""
-    from s1x.analysis.regrade import regrade_run_dir
+    """Grade every run's samples again (s1x.evaluate.regrade) and print what changed."""
+    from s1x.evaluate.regrade import regrade_run_dir
 
     for run in col.runs:
         try:

@@ -13,7 +13,6 @@ reference share one set of resampled indices.
 
 from __future__ import annotations
 
-from collections import Counter
 from math import comb
 from typing import Sequence
 
@@ -128,34 +127,3 @@ def pass_at_k(n: int, c: int, k: int) -> float:
     if n - c < k:
         return 1.0
     return 1.0 - comb(n - c, k) / comb(n, k)
-
-
-def maj_at_k(answers: Sequence[str | None], correct: Sequence[bool], k: int, n_subsets: int = 1000,
-             seed: int = 0) -> float:
-    """Expected majority-vote accuracy of ``k`` of the samples of one question.
-
-    Draws ``n_subsets`` random k-subsets (all of them when there are fewer),
-    votes over the extracted answers (ties go to the answer seen first in the
-    subset; a missing answer never wins over a present one), and returns the
-    share of subsets whose winner is correct.
-    """
-    if not 1 <= k <= len(answers):
-        raise ValueError(f"k={k} must be between 1 and the number of samples {len(answers)}")
-    is_right = {a: ok for a, ok in zip(answers, correct) if a is not None}
-    rng = np.random.default_rng(seed)
-    n = len(answers)
-    total = comb(n, k)
-    if total <= n_subsets:
-        from itertools import combinations
-
-        subsets = list(combinations(range(n), k))
-    else:
-        subsets = [tuple(rng.choice(n, size=k, replace=False)) for _ in range(n_subsets)]
-    wins = 0
-    for s in subsets:
-        votes = Counter(answers[i] for i in s if answers[i] is not None)
-        if votes:
-            best = max(votes.values())
-            winner = next(answers[i] for i in s if answers[i] is not None and votes[answers[i]] == best)
-            wins += bool(is_right.get(winner, False))
-    return wins / len(subsets)

@@ -8,9 +8,9 @@ authors' protocol (``controller=authors``) has its own driver, :mod:`s1x.evaluat
 
 from __future__ import annotations
 
-from s1x.evaluate.engines.base import GenerationRequest
-from s1x.evaluate.methods.budget_forcing import KIND_ANSWER, KIND_DELIM, ForcedSample, ForcingTokens, run_one_pass
-from s1x.evaluate.methods.rounds import run_rounds
+from s1x.engines.base import GenerationRequest
+from s1x.evaluate.controllers.budget_forcing import KIND_ANSWER, KIND_DELIM, ForcedSample, ForcingTokens, run_one_pass
+from s1x.evaluate.controllers.rounds import run_rounds
 from s1x.formatting import generation_prompt, with_statement
 
 

@@ -15,14 +15,15 @@ from pathlib import Path
 from omegaconf import OmegaConf
 
 from s1x.cache import StageRunner
-from s1x.evaluate.benchmarks import load_benchmark
+from s1x.engines import engine_spec, make_engine
+from s1x.data.benchmarks import load_benchmark
 from s1x.evaluate.evaluator import evaluate_benchmark
-from s1x.evaluate.judging import S1X_JUDGE_MAX_TOKENS, judge_max_tokens, judge_template, request_completer, uses_judge
-from s1x.evaluate.samples import Grading
+from s1x.evaluate.judge_engine import S1X_JUDGE_MAX_TOKENS, judge_max_tokens, judge_template, request_completer, uses_judge
+from s1x.evaluate.sample_records import Grading
 from s1x.models import load_tokenizer
 from s1x.records import write_json
-from s1x.rows import data_version, without_located_path
-from s1x.validation import ConfigError
+from s1x.data.rows import data_version, without_located_path
+from s1x.errors import ConfigError
 
 log = logging.getLogger("s1x")
 
@@ -35,61 +36,6 @@ REGRADED_FROM_VERSION = 6  # entries of this version differ only in grading: re-
 
 def _plain(node) -> dict:
     return OmegaConf.to_container(node, resolve=True)
-
-
-def make_engine(engine_cfg, model_path: str):
-    """The configured inference engine over ``model_path`` (for ``openai``: its tokenizer, and the
-    served model's default name)."""
-    tokenizer = load_tokenizer(model_path)
-    if engine_cfg.name == "openai":
-        from s1x.evaluate.engines.openai_server import OpenAIEngine, ServerUnavailable
-
-        try:
-            return OpenAIEngine(engine_cfg.base_url, engine_cfg.model or model_path, tokenizer,
-                                api_key_env=engine_cfg.api_key_env, server=engine_cfg.server,
-                                concurrency=engine_cfg.concurrency, timeout_s=engine_cfg.timeout_s,
-                                connect_timeout_s=engine_cfg.connect_timeout_s, max_retries=engine_cfg.max_retries,
-                                retry_backoff_s=engine_cfg.retry_backoff_s, max_model_len=engine_cfg.max_model_len)
-        except ServerUnavailable as e:
-            raise ConfigError(str(e)) from None
-    if engine_cfg.name == "vllm":
-        from s1x.evaluate.engines.vllm import VLLMEngine
-
-        try:
-            return VLLMEngine(model_path, tokenizer, engine_cfg.tensor_parallel_size, engine_cfg.dtype,
-                              engine_cfg.gpu_memory_utilization, engine_cfg.max_model_len,
-                              engine_cfg.enable_prefix_caching, device=engine_cfg.device,
-                              enforce_eager=engine_cfg.enforce_eager, cpu_kv_cache_gib=engine_cfg.cpu_kv_cache_gib,
-                              block_size=engine_cfg.block_size)
-        except (RuntimeError, ValueError) as e:
-            if "engine.device" in str(e) or "needs vLLM" in str(e):
-                raise ConfigError(str(e)) from None
-            raise
-    from s1x.evaluate.engines.hf import HFEngine
-
-    return HFEngine(model_path, tokenizer, engine_cfg.batch_size, engine_cfg.device, engine_cfg.dtype,
-                    engine_cfg.max_batch_tokens)
-
-
-# The openai engine's keys: absent from hf/vllm keys, which stay what they were before it existed.
-_OPENAI_KEYS = ("base_url", "model", "server", "api_key_env", "concurrency", "timeout_s", "connect_timeout_s",
-                "max_retries", "retry_backoff_s")
-# What an openai evaluation depends on: the server, the served name, the protocol, the context it
-# is told. Everything else is either how it is reached (key variable, concurrency, timeouts,
-# retries) or a setting of the in-process engines (batch size, device, dtype) the server ignores.
-# vLLM's placement keys (added with its CPU build): absent from hf keys, which stay as they were.
-_VLLM_ONLY_KEYS = ("enforce_eager", "cpu_kv_cache_gib", "block_size")
-_OPENAI_KEYED = ("name", "base_url", "model", "server", "max_model_len", "on_context_overflow")
-
-
-def engine_spec(engine_cfg) -> dict:
-    """The engine's part of the evaluate key. An ``openai`` server is keyed by its URL and served
-    model name (s1x cannot see its weights); hf/vllm keys are unchanged."""
-    spec = _plain(engine_cfg)
-    if spec["name"] == "openai":
-        return {k: spec[k] for k in _OPENAI_KEYED}
-    drop = _OPENAI_KEYS + (_VLLM_ONLY_KEYS if spec["name"] == "hf" else ())
-    return {k: v for k, v in spec.items() if k not in drop}
 
 
 def record_engine_timings(runner: StageRunner, engine) -> None:
@@ -123,8 +69,8 @@ def previous_spec(spec: dict) -> dict | None:
 
 def regrade_entry(old: Path, tmp: Path, bcfg, method, seed: int, old_key: str) -> dict:
     """Build an evaluate entry from one cached under the previous grading rule: its files copied,
-    its samples graded again (:mod:`s1x.analysis.regrade`), its rows recomputed."""
-    from s1x.analysis.regrade import regrade_rows
+    its samples graded again (:mod:`s1x.evaluate.regrade`), its rows recomputed."""
+    from s1x.evaluate.regrade import regrade_rows
 
     for f in old.iterdir():
         if f.name in ("manifest.json", "meta.json"):

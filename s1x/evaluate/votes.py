@@ -10,15 +10,16 @@ only the gold's class), else for itself. Identical strings are equal without ask
 
 ``first_k`` (the authors'): maj@k is the most common vote of the first k samples in order,
 ties to the vote seen first (``Counter.most_common``); ``subsets`` (s1x's): the expected
-maj@k over random k-subsets (:func:`s1x.analysis.stats.maj_at_k`).
+maj@k over random k-subsets (:func:`maj_at_k`).
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from math import comb
 from typing import Callable, Sequence
 
-from s1x.analysis.stats import maj_at_k
+import numpy as np
 
 ESTIMATORS = ("first_k", "subsets")
 GOLD_VOTE = "\x00gold"  # the gold's class: never equal to an extracted answer's text
@@ -76,3 +77,34 @@ def maj_score(keys: Sequence[str | None], k: int, estimator: str, n_subsets: int
     if estimator != "subsets":
         raise ValueError(f"method.maj_estimator={estimator!r}: must be one of {', '.join(ESTIMATORS)}")
     return maj_at_k(keys, [v == GOLD_VOTE for v in keys], k, n_subsets, seed)
+
+
+def maj_at_k(answers: Sequence[str | None], correct: Sequence[bool], k: int, n_subsets: int = 1000,
+             seed: int = 0) -> float:
+    """Expected majority-vote accuracy of ``k`` of the samples of one question.
+
+    Draws ``n_subsets`` random k-subsets (all of them when there are fewer),
+    votes over the extracted answers (ties go to the answer seen first in the
+    subset; a missing answer never wins over a present one), and returns the
+    share of subsets whose winner is correct.
+    """
+    if not 1 <= k <= len(answers):
+        raise ValueError(f"k={k} must be between 1 and the number of samples {len(answers)}")
+    is_right = {a: ok for a, ok in zip(answers, correct) if a is not None}
+    rng = np.random.default_rng(seed)
+    n = len(answers)
+    total = comb(n, k)
+    if total <= n_subsets:
+        from itertools import combinations
+
+        subsets = list(combinations(range(n), k))
+    else:
+        subsets = [tuple(rng.choice(n, size=k, replace=False)) for _ in range(n_subsets)]
+    wins = 0
+    for s in subsets:
+        votes = Counter(answers[i] for i in s if answers[i] is not None)
+        if votes:
+            best = max(votes.values())
+            winner = next(answers[i] for i in s if answers[i] is not None and votes[answers[i]] == best)
+            wins += bool(is_right.get(winner, False))
+    return wins / len(subsets)

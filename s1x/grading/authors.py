@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 
-from s1x.grading.graders import MAX_ANSWER_CHARS
+from s1x.grading.stated import MAX_ANSWER_CHARS
 
 ANSWER_MARK = "<|im_start|>answer\n"
 SEGMENT_MARK = "<|im_start|>"

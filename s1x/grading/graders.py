@@ -28,12 +28,11 @@ import re
 from dataclasses import dataclass
 
 from s1x.grading.choice import choice_letter
-from s1x.grading.stated import NUMBER, PROSE, Stated, last_boxed, last_number, stated_answer
+from s1x.grading.authors import authors_answer, extract_answer_authors
+from s1x.grading.stated import MAX_ANSWER_CHARS, NUMBER, PROSE, Stated, last_boxed, last_number, stated_answer
 
 KINDS = ("exact", "integer", "choice", "math")
-EXTRACTIONS = ("s1x", "authors")
 _ANSWER_RE = re.compile(r"(?:Final Answer|Answer)\s*:", re.IGNORECASE)
-MAX_ANSWER_CHARS = 10_000  # longer answers are cut before matching: graded, never slow to match
 MATH_TIMEOUT_S = 3  # math-verify's own limit per parse/verify (inside a worker: the hard limit is grade_many's)
 
 
@@ -54,6 +53,13 @@ def extract_answer(text: str) -> str:
     if boxed is not None:
         tail = boxed
     return tail.strip().rstrip(".").strip()
+
+
+# benchmark.<name>.extraction -> how a final answer is read from a response: s1x's (the last
+# Answer:, its last box) or the authors' (after <|im_start|>answer, last box, else Answer:).
+# Every reader of a final answer (graders, the judge, choice letters by LLM) picks from here.
+EXTRACTORS = {"s1x": extract_answer, "authors": extract_answer_authors}
+EXTRACTIONS = tuple(EXTRACTORS)
 
 
 def _as_int(s: str) -> int | None:
@@ -83,8 +89,6 @@ def _stated(prediction: str, extraction: str) -> Stated:
     only its last plain number is compared (their LLM reads the text; math-verify would pick any
     expression in it)."""
     if extraction == "authors":
-        from s1x.grading.authors import authors_answer
-
         answer, source = authors_answer(prediction)
         if source != "unmarked":
             return Stated(answer, source)
@@ -158,8 +162,6 @@ def grade(prediction: str, gold: str, kind: str, extraction: str = "s1x", unpars
                 return Grade(a == g, answer)
         return Grade(_math_equal(answer, gold), answer)
     if extraction == "authors":
-        from s1x.grading.authors import extract_answer_authors
-
         answer = extract_answer_authors(prediction)
     else:  # choice reads the whole answer text: two different letters stated anywhere are ambiguous
         answer = extract_answer(prediction) if kind == "exact" else prediction[-MAX_ANSWER_CHARS:]

@@ -22,7 +22,7 @@ import re
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-from s1x.grading.graders import MAX_ANSWER_CHARS, extract_answer
+from s1x.grading.graders import EXTRACTORS, MAX_ANSWER_CHARS
 
 Complete = Callable[[Sequence[str], float, int], list[str]]
 _VERDICT = re.compile(r"\b(yes|no)\b", re.IGNORECASE)
@@ -63,10 +63,7 @@ def judge_grade_many(questions: Sequence[str], predictions: Sequence[str], golds
     its gold answer; with ``digits_first``, digit strings are compared as integers without the LLM.
     ``protocol="authors"``: their option-index check (``template`` math or aime; digit strings
     always compared first; ``retries`` unused: they ask once), see :mod:`s1x.grading.authors_judge`."""
-    if extraction == "authors":
-        from s1x.grading.authors import extract_answer_authors as extract
-    else:
-        extract = extract_answer
+    extract = EXTRACTORS[extraction]
     answers = [extract(p) for p in predictions]
     if protocol == "authors":
         from s1x.grading.authors_judge import authors_check_many

@@ -25,6 +25,7 @@ import re
 from dataclasses import dataclass
 
 BOX, MARKER, PROSE, NUMBER = "box", "marker", "prose", "number"
+MAX_ANSWER_CHARS = 10_000  # longer answers are cut before matching: graded, never slow to match
 DELIMITER_TEXT = "<|im_start|>answer"  # s1x's end-of-thinking delimiter (s1x.formatting.THINK_END)
 _MARKER_RE = re.compile(
     r"(?:final answer|answer)\s*:|(?:the )?(?:final )?answer is\s*:?|" + re.escape(DELIMITER_TEXT),

@@ -13,10 +13,10 @@ Feature columns a file carries (:mod:`s1x.selection.given`) are read here as
 
 from __future__ import annotations
 
-from s1x.records import PoolProblem
-from s1x.rows import rows_from
+from s1x.records import PoolProblem, question_id
+from s1x.data.rows import rows_from
 from s1x.selection.given import given_columns, given_value
-from s1x.validation import InputError
+from s1x.errors import InputError
 from s1x.world import tasks
 
 # Columns of the s1K / data_ablation_full59K schema and of s1K-1.1.
@@ -82,7 +82,7 @@ def s1k_schema_pool(rows: list[dict], trace_source: str = "auto", probes=()) -> 
                     features[feature] = value
         out.append(
             PoolProblem(
-                id=tasks.question_id(r["question"]), question=r["question"], solution=solution, answer=solution,
+                id=question_id(r["question"]), question=r["question"], solution=solution, answer=solution,
                 source=str(r.get("source_type") or ""), domain=str(r.get("domain") or ""),
                 trace=_first_text(r.get(trace_col)), attempt=_first_text(r.get(attempt_col)),
                 features=features,
@@ -122,7 +122,7 @@ def _tiny_record(p: tasks.Problem, question: str, planted: str | None) -> PoolPr
     if planted:
         features["planted"] = planted
     return PoolProblem(
-        id=tasks.question_id(question), question=question, solution=p.trace, answer=p.answer,
+        id=question_id(question), question=question, solution=p.trace, answer=p.answer,
         source="tiny-choice" if p.choice else "tiny-free", domain=p.domain,
         trace=p.trace, attempt=p.answer, features=features,
     )

@@ -17,18 +17,19 @@ from pathlib import Path
 from hydra.utils import get_method
 from omegaconf import OmegaConf
 
+from s1x.engines import local_engine_config, make_engine
 from s1x.cache import StageRunner, stable_hash
-from s1x.evaluate.benchmarks import load_benchmark
+from s1x.data.benchmarks import load_benchmark
 from s1x.models import load_tokenizer, model_identity
 from s1x.records import PoolProblem, read_jsonl, write_json, write_jsonl
-from s1x.rows import data_version, without_located_path
+from s1x.data.rows import data_version, without_located_path
 from s1x.selection.featurize import featurize, given_features, run_probe, text_completer
 from s1x.selection.funnel import curate, selection_stats
 from s1x.selection.given import probe_feature
 from s1x.selection.msc import classify_domains
 from s1x.selection.pools import load_pool
 from s1x.selection.strategies import select_s1k
-from s1x.validation import ConfigError, InputError
+from s1x.errors import ConfigError, InputError
 
 log = logging.getLogger("s1x")
 
@@ -172,15 +173,13 @@ def selection_stage(cfg, runner: StageRunner, tokenizer, tok_id: str, build: boo
         key = runner.cache.key("probe", PROBE_VERSION, probe_spec, {"features": feats.digest})
 
         def build_probe(tmp: Path, pr=pr) -> dict:
-            from s1x.evaluate.engines.hf import HFEngine
 
             if pr.model.startswith("base@"):
                 path, probe_tok = str(Path(base[0]) / "checkpoints" / f"step-{pr.model.split('@', 1)[1]}"), tokenizer()
             else:
                 path, probe_tok = pr.model, load_tokenizer(pr.model)
             pool = [PoolProblem(**r) for r in read_jsonl(feats.path / "pool.jsonl")]
-            engine = HFEngine(path, probe_tok, pr.batch_size, cfg.engine.device, cfg.engine.dtype,
-                              cfg.engine.max_batch_tokens)
+            engine = make_engine(local_engine_config(cfg.engine, pr.batch_size), path, probe_tok)
             answers = _probe_in_chunks(engine, probe_tok, pool, pr, tmp / "answers.partial.jsonl")
             write_json(tmp / "answers.json", answers)
             (tmp / "answers.partial.jsonl").unlink()
@@ -221,7 +220,7 @@ def _probe_in_chunks(engine, tokenizer, pool: list[PoolProblem], pr, progress: P
     where it would cut a batch), so under greedy decoding the chunked pass generates exactly
     what one call would; sampled probes (temperature > 0) are reseeded per chunk, so a resumed
     pass draws other samples than an uninterrupted one would (each is a valid draw)."""
-    from s1x.evaluate.engines.hf import length_batches
+    from s1x.batching import length_batches
     from s1x.selection.featurize import probe_prompt
 
     done: dict[str, dict] = {}
@@ -256,8 +255,6 @@ def _probe_in_chunks(engine, tokenizer, pool: list[PoolProblem], pr, progress: P
 def _classifier(cfg, runner: StageRunner):
     """``{id: question} -> {id: MSC code}`` through the configured classifier model; answers are
     kept in the cache dir per model, so a rerun or a killed run never asks twice."""
-    from s1x.evaluate.engines.hf import HFEngine
-
     c = cfg.pool.featurize.classifier
     answers = Path(runner.cache.root) / "classify" / f"{stable_hash({'model': model_identity(c.model, runner.cache.memo)})}.jsonl"
     answers.parent.mkdir(parents=True, exist_ok=True)
@@ -265,7 +262,7 @@ def _classifier(cfg, runner: StageRunner):
     def classify(questions: dict[str, str]) -> dict[str, str]:
         # The model (a 32B engine in the paper's configs) loads only when a question lacks a domain.
         tok = load_tokenizer(c.model)
-        engine = HFEngine(c.model, tok, c.batch_size, cfg.engine.device, cfg.engine.dtype)
+        engine = make_engine(local_engine_config(cfg.engine, c.batch_size), c.model, tok)
         complete = text_completer(engine, tok, c.max_new_tokens)
         return classify_domains(questions, complete, retries=c.retries, answers_path=answers, batch_size=c.batch_size)
 

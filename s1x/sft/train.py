@@ -28,7 +28,7 @@ from s1x.models import TOKENIZER_SUBDIR, load_model
 from s1x.progress import progress
 from s1x.sft.loss import trainer_class
 from s1x.sft.precision import autocast_bf16, cast_checkpoint, load_dtype
-from s1x.world.pretrain import pad_batch
+from s1x.batching import pad_batch
 
 
 # transformers 5.x renamed gradient_checkpointing (deprecated alias until v6).

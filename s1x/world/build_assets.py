@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 
 from s1x.progress import quiet_library_bars
-from s1x.world.assets import ASSETS_DIR, build_environment, entry_files, load_manifest, sha256_bytes, write_assets
+from s1x.world.shipped_assets import ASSETS_DIR, build_environment, entry_files, load_manifest, sha256_bytes, write_assets
 
 CONF_DIR = Path(__file__).resolve().parent.parent.parent / "conf"
 # Written per build, not part of the model: the log's wall-clock column, the library version in config.json.

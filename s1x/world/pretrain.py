@@ -19,6 +19,7 @@ import torch
 from transformers import PreTrainedTokenizerFast, Qwen2Config, Qwen2ForCausalLM
 
 from s1x.formatting import completion_text, prompt_text
+from s1x.batching import pad_batch
 from s1x.progress import progress
 from s1x.world.tasks import Problem
 from s1x.world.tokenizer import core_size
@@ -80,19 +81,6 @@ def length_bucketed_batches(lengths: list[int], batch_size: int, rng: np.random.
         part = part[np.argsort([lengths[i] for i in part], kind="stable")]
         batches += [part[i : i + batch_size] for i in range(0, len(part), batch_size)]
     return [batches[i] for i in rng.permutation(len(batches))]
-
-
-def pad_batch(seqs: list[list[int]], pad_id: int, labels: list[list[int]] | None = None) -> dict:
-    """Right-pad token lists into input_ids / attention_mask / labels tensors (-100 = no loss)."""
-    width = max(len(s) for s in seqs)
-    ids = torch.full((len(seqs), width), pad_id, dtype=torch.long)
-    mask = torch.zeros((len(seqs), width), dtype=torch.long)
-    lab = torch.full((len(seqs), width), -100, dtype=torch.long)
-    for i, s in enumerate(seqs):
-        ids[i, : len(s)] = torch.tensor(s)
-        mask[i, : len(s)] = 1
-        lab[i, : len(s)] = torch.tensor(labels[i] if labels is not None else s)
-    return {"input_ids": ids, "attention_mask": mask, "labels": lab}
 
 
 def pretrain(

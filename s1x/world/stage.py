@@ -51,7 +51,7 @@ def pretrain_key(cfg, runner: StageRunner, tok_id: str) -> str:
 
 def pretraining_corpus(pretrain_cfg, tokenizer) -> tuple[list, str]:
     """The generated pretraining problems and the sha256 of their texts as the model reads them."""
-    from s1x.world.assets import corpus_sha256
+    from s1x.world.shipped_assets import corpus_sha256
     from s1x.world.pretrain import pretrain_text
     from s1x.world.tasks import generate
 
@@ -74,7 +74,7 @@ def pretrain_into(cfg, tokenizer, corpus: list, out: Path) -> dict:
 
 def pretrained_base(cfg, runner: StageRunner, tokenizer, tok_id: str) -> tuple[str, str]:
     """Path and content digest of the tiny base model: cached, else installed from the package, else pretrained."""
-    from s1x.world.assets import install_shipped
+    from s1x.world.shipped_assets import install_shipped
 
     spec = pretrain_spec(cfg)
     key = pretrain_key(cfg, runner, tok_id)

@@ -22,6 +22,8 @@ from typing import Callable
 
 import numpy as np
 
+from s1x.records import question_id
+
 # Bump when generated text changes: it is part of every cache key built on
 # generated data (pool, pretraining corpus, benchmarks), so stale entries are never reused.
 WORLD_VERSION = 3  # 3: choices before the items; split by the opening 8 words
@@ -48,11 +50,6 @@ class Problem:
     @property
     def id(self) -> str:
         return question_id(self.question)
-
-
-def question_id(question: str) -> str:
-    """Stable id of a question: the first 16 hex digits of its SHA-256."""
-    return hashlib.sha256(question.encode("utf-8")).hexdigest()[:16]
 
 
 TEST_SHARE_MOD = 10  # one question in 10 belongs to the test split

@@ -16,9 +16,9 @@ import time
 import torch
 from tiny_checkpoint import tiny_engine_setup
 
-from s1x.evaluate.engines.hf import left_pad
-from s1x.evaluate.methods.budget_forcing import run_one_pass
-from s1x.evaluate.methods.rounds import run_rounds
+from s1x.engines.hf import left_pad
+from s1x.evaluate.controllers.budget_forcing import run_one_pass
+from s1x.evaluate.controllers.rounds import run_rounds
 
 
 def best_of(repeats: int, fn) -> tuple[float, object]:

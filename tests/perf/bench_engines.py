@@ -43,11 +43,11 @@ def main() -> None:
     from conftest import VLLM_BLOCK_SIZE, compose_config
     from vllm_recording import s1x_serve
 
-    from s1x.evaluate.benchmarks import load_benchmark
-    from s1x.evaluate.engines.hf import HFEngine
-    from s1x.evaluate.engines.openai_server import OpenAIEngine
-    from s1x.evaluate.engines.vllm import VLLMEngine
-    from s1x.model_source import model_config_of, resolve_model
+    from s1x.data.benchmarks import load_benchmark
+    from s1x.engines.hf import HFEngine
+    from s1x.engines.openai import OpenAIEngine
+    from s1x.engines.vllm import VLLMEngine
+    from s1x.models.source import model_config_of, resolve_model
     from s1x.models import load_tokenizer
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])

@@ -15,7 +15,7 @@ import time
 from tiny_checkpoint import tiny_engine_setup
 
 from s1x.evaluate.generation import answers_at_each_ignore
-from s1x.evaluate.methods.budget_forcing import run_one_pass
+from s1x.evaluate.controllers.budget_forcing import run_one_pass
 
 N_IGNORE, CAP, MAX_ANSWER = 6, 512, 32
 

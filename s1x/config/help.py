@@ -16,7 +16,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 CONF_DIR = ROOT / "conf"
 HIDDEN_GROUPS = ("method_setting", "selection_setting", "pool_setting", "local")
 # Groups whose options live outside conf/.

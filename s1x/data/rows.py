@@ -1,7 +1,7 @@
 """Rows of a dataset given by hub id or local file, and what identifies that data in cache keys.
 
 Shared by the two stages that read datasets: pools (:mod:`s1x.selection.pools`)
-and benchmarks (:mod:`s1x.evaluate.benchmarks`). A local parquet/JSONL/JSON file
+and benchmarks (:mod:`s1x.data.benchmarks`). A local parquet/JSONL/JSON file
 or saved dataset dir and a hub id go through the same mapping.
 """
 
@@ -10,8 +10,19 @@ from __future__ import annotations
 from pathlib import Path
 
 from s1x.cache.identity import HashMemo, content_identity
-from s1x.validation import InputError
+from s1x.errors import InputError
 from s1x.world import tasks
+
+
+# Where a pool's or benchmark's rows come from: the tiny world's generator, a hub id, or a local file.
+DATA_KINDS = ("tiny", "hub", "file")
+
+
+def check_data_path(key: str, kind: str, path: str | None) -> None:
+    """A ``kind=file`` dataset's path must exist (checked before any stage runs)."""
+    if kind == "file" and path and not Path(path).expanduser().exists():
+        raise InputError(f"{key}={path!r}: no such file or directory; give a local parquet/JSONL/JSON file "
+                         "or saved dataset dir (kind=hub for a hub id)")
 
 
 def _jsonl_rows(p: Path) -> list[dict]:
@@ -40,7 +51,7 @@ def _jsonl_rows(p: Path) -> list[dict]:
 def rows_from(path: str, split: str = "train", config: str | None = None) -> list[dict]:
     """Rows of a local parquet/JSONL/JSON file or saved dataset dir, or of a hub dataset.
 
-    A local file that cannot be read raises :class:`~s1x.validation.InputError` naming the
+    A local file that cannot be read raises :class:`~s1x.errors.InputError` naming the
     file (and the line, for JSONL); an empty one too."""
     p = Path(path).expanduser()
     if p.is_dir():

@@ -1,17 +1,17 @@
 """The LLM judge of ``grader=judge`` over any engine (the ``judge`` config: ``judge.model`` and
-``judge.engine``, an engine config of its own: hf, vllm, or any engine ``make_engine`` builds).
+``judge.engine``, an engine config of its own: any engine :func:`s1x.engines.make_engine` builds).
 
 :mod:`s1x.grading.judge` owns the protocol and takes a ``complete(prompts, temperature, seed)``
 function; this module makes one from an engine's request interface, so every engine that
-answers :class:`~s1x.evaluate.engines.base.GenerationRequest` can judge.
+answers :class:`~s1x.engines.base.GenerationRequest` can judge.
 """
 
 from __future__ import annotations
 
 from typing import Callable, Sequence
 
-from s1x.evaluate.engines.base import GenerationRequest
-from s1x.evaluate.samples import JUDGE
+from s1x.engines.base import GenerationRequest
+from s1x.evaluate.sample_records import JUDGE
 
 
 def uses_judge(bcfg) -> bool:

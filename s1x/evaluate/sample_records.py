@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from s1x.evaluate.methods.budget_forcing import KIND_ANSWER, KIND_DELIM, ForcedSample
+from s1x.evaluate.controllers.budget_forcing import KIND_ANSWER, KIND_DELIM, ForcedSample
 from s1x.evaluate.methods.plan import Cell
 from s1x.grading import Grade, grade_many
 from s1x.grading.judge import judge_grade_many
@@ -67,13 +67,12 @@ def grade_texts(answers: list[str], questions: list[str], golds: list[str], kind
 
 def _letters_by_llm(answers: list[str], questions: list[str], golds: list[str], grading: Grading) -> list[Grade]:
     """Choice answers read the authors' way with the judge LLM (s1x.grading.authors_choice)."""
-    from s1x.grading.authors import extract_answer_authors
     from s1x.grading.authors_choice import letters_by_llm
-    from s1x.grading.graders import extract_answer
+    from s1x.grading.graders import EXTRACTORS
 
     if grading.judge is None:
         raise ValueError("benchmark.<name>.choice_llm needs a judge model: set judge.model (and judge.engine)")
-    extract = extract_answer_authors if grading.extraction == "authors" else extract_answer
+    extract = EXTRACTORS[grading.extraction]
     picked = letters_by_llm([extract(a) for a in answers], questions, grading.judge, grading.unparsed_choice)
     return [Grade(letter == str(g).strip("()").upper(), letter) for (letter, _), g in zip(picked, golds)]
 

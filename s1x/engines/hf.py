@@ -3,7 +3,7 @@
 Two entry points:
 
 - :meth:`HFEngine.generate_requests`, the engine interface of
-  :mod:`s1x.evaluate.engines.base` (per-request max/min tokens and stop ids, enforced
+  :mod:`s1x.engines.base` (per-request max/min tokens and stop ids, enforced
   per row inside one batched ``generate``), which the round-based methods use;
 - :meth:`HFEngine.generate` with a ``processor_factory``: one ``generate`` per
   batch with a stateful logits processor (one-pass budget forcing).
@@ -21,7 +21,9 @@ from typing import Callable, Sequence
 import torch
 from transformers import DynamicCache, LogitsProcessor, LogitsProcessorList, StoppingCriteria, StoppingCriteriaList
 
-from s1x.evaluate.engines.base import GenerationOutput, GenerationRequest
+from s1x.engines import EngineKind
+from s1x.batching import length_batches
+from s1x.engines.base import GenerationOutput, GenerationRequest
 from s1x.formatting import end_of_turn_id
 from s1x.models import load_model
 from s1x.progress import progress
@@ -95,7 +97,7 @@ class HFEngine:
 
     @torch.inference_mode()
     def generate_requests(self, requests, desc: str = "generate") -> list[list[GenerationOutput]]:
-        """The engine interface (:mod:`s1x.evaluate.engines.base`): ``n`` outputs per request, in order.
+        """The engine interface (:mod:`s1x.engines.base`): ``n`` outputs per request, in order.
 
         Requests that share temperature and top-p share batches; per-row limits
         (max/min new tokens, stop ids) are enforced inside the batch. One torch
@@ -225,23 +227,6 @@ class HFEngine:
         return ids, "length"
 
 
-def length_batches(order: Sequence[int], lengths: Sequence[int], max_new: int, batch_size: int,
-                   max_tokens: int | None) -> list[list[int]]:
-    """Cut ``order`` (indices sorted by length) into batches of at most ``batch_size`` rows whose
-    padded size, rows x (longest prompt + ``max_new``), stays within ``max_tokens``: one long
-    prompt then sits in a small batch instead of making 64 rows pad to its length."""
-    batches: list[list[int]] = []
-    for i in order:
-        if batches:
-            cur = batches[-1]
-            width = max(lengths[j] for j in (cur[-1], i)) + max_new  # sorted: the newest is the longest
-            if len(cur) < batch_size and (max_tokens is None or (len(cur) + 1) * width <= max_tokens):
-                cur.append(i)
-                continue
-        batches.append([i])
-    return batches
-
-
 def cache_argument(model) -> str:
     """The name under which ``model.forward`` takes a KV cache: ``cache`` since transformers 5.24
     (``past_key_values`` warns there and goes in 5.40), ``past_key_values`` before. Passing the
@@ -295,3 +280,16 @@ class _RowDone(StoppingCriteria):
         last = input_ids[:, -1].tolist()
         done = [n >= hi or (n > 0 and last[row] in self.stops[row]) for row, hi in enumerate(self.max_new)]
         return torch.tensor(done, dtype=torch.bool, device=input_ids.device)
+
+
+def _build(engine_cfg, model_path: str, tokenizer) -> HFEngine:
+    return HFEngine(model_path, tokenizer, engine_cfg.batch_size, engine_cfg.device, engine_cfg.dtype,
+                    engine_cfg.max_batch_tokens)
+
+
+# The openai engine's keys and vLLM's placement keys (both added after hf): absent from hf's
+# cache key, which stays what it was before they existed.
+_NOT_HF_KEYS = ("base_url", "model", "server", "api_key_env", "concurrency", "timeout_s", "connect_timeout_s",
+                "max_retries", "retry_backoff_s", "enforce_eager", "cpu_kv_cache_gib", "block_size")
+
+ENGINE = EngineKind("hf", _build, cache_spec=lambda spec: {k: v for k, v in spec.items() if k not in _NOT_HF_KEYS})

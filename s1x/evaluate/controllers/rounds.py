@@ -1,6 +1,6 @@
 """s1x's exact-budget rounds: budget forcing in rounds over any engine (the vLLM path of s1x's rules).
 
-Not the authors' loop (that is :mod:`s1x.evaluate.methods.authors`, ``controller=authors``):
+Not the authors' loop (that is :mod:`s1x.evaluate.controllers.authors`, ``controller=authors``):
 these rounds ask for the budget left plus one token, append the ignore string only
 where it fits, and never let thinking pass the cap.
 
@@ -19,7 +19,7 @@ Each round is one engine request per unfinished sample, batch-wide:
 4. answer: one request with ``max_new_tokens = max_answer_tokens``; the end of
    turn closes the sample (forced when the answer ran out of room).
 
-These are the rules of :class:`s1x.evaluate.methods.budget_forcing.BudgetForcingProcessor`
+These are the rules of :class:`s1x.evaluate.controllers.budget_forcing.BudgetForcingProcessor`
 step for step, so under greedy decoding the one-pass processor and these
 rounds produce identical tokens (asserted in the tests); the rounds re-send the
 prefix each round, which an engine with prefix caching (vLLM) serves from cache.
@@ -29,8 +29,8 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from s1x.evaluate.engines.base import GenerationRequest
-from s1x.evaluate.methods.budget_forcing import KIND_ANSWER, KIND_DELIM, KIND_IGNORE, KIND_THINK, ForcedSample, ForcingTokens
+from s1x.engines.base import GenerationRequest
+from s1x.evaluate.controllers.budget_forcing import KIND_ANSWER, KIND_DELIM, KIND_IGNORE, KIND_THINK, ForcedSample, ForcingTokens
 
 
 def request_seed(seed: int, round_: int, row: int) -> int:

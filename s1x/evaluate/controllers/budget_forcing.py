@@ -19,7 +19,7 @@ Per row it tracks the phase (thinking, answering, done) and counts tokens:
 
 With ``budget=None`` nothing is forced in thinking (the evaluate stage always
 passes a cap: the budget, or ``max_thinking_tokens`` for unbudgeted methods).
-:mod:`s1x.evaluate.methods.rounds` (s1x's exact-budget rounds) states the same
+:mod:`s1x.evaluate.controllers.rounds` (s1x's exact-budget rounds) states the same
 rules over any engine; under greedy decoding both give identical tokens.
 Forcing sets every other logit to -inf, so it holds under any later
 temperature or top-p warper. Ignore detection reads the argmax and therefore

@@ -1,16 +1,16 @@
 """Loading benchmarks into s1x records (config group ``benchmark``).
 
 The tiny world generates its benchmarks; real ones load by hub id or from a
-local file in the same public schema, through :func:`s1x.rows.rows_from`.
+local file in the same public schema, through :func:`s1x.data.rows.rows_from`.
 To add a benchmark: a ``conf/benchmark/<name>.yaml`` (kind, path, grader); a
 new row schema gets its mapping in :func:`_public_benchmark`.
 """
 
 from __future__ import annotations
 
-from s1x.records import BenchmarkQuestion
-from s1x.rows import rows_from
-from s1x.validation import InputError
+from s1x.records import BenchmarkQuestion, question_id
+from s1x.data.rows import rows_from
+from s1x.errors import InputError
 from s1x.world import tasks
 
 
@@ -30,7 +30,7 @@ def gpqa_question(row: dict, qid: str, seed: int, prompt: str = "s1x") -> tuple[
 
     keep = (lambda x: str(x)) if prompt == "authors" else (lambda x: str(x).strip())
     options = [keep(row["Correct Answer"])] + [keep(row[f"Incorrect Answer {k}"]) for k in (1, 2, 3)]
-    shuffle_seed = int(tasks.question_id(f"{seed}:{qid}"), 16) % (2**32)
+    shuffle_seed = int(question_id(f"{seed}:{qid}"), 16) % (2**32)
     order = [int(i) for i in np.random.default_rng(shuffle_seed).permutation(4)]
     labels = "ABCD"
     lines = [f"{labels[pos]}) {options[i]}" for pos, i in enumerate(order)]

@@ -17,7 +17,7 @@ A ``model`` option names its weights in one of these ways (first match wins):
   says why and how to fix it;
 - any other hub id: handed to ``from_pretrained`` as before.
 
-``python -m s1x.model_source smollm2-135m-instruct`` prints the local dir of a
+``python -m s1x.models.source smollm2-135m-instruct`` prints the local dir of a
 ``conf/model`` option (converting it if needed); ``--copy-to DIR`` also copies it.
 """
 
@@ -37,7 +37,7 @@ from pathlib import Path
 
 from s1x.cache import StageCache, file_sha256, stable_hash
 from s1x.models import TOKENIZER_SUBDIR, model_identity
-from s1x.validation import ConfigError
+from s1x.errors import ConfigError
 
 CONVERT_VERSION = 1
 HUB_CHECK_TIMEOUT_S = 3.0  # one request, no retries: an offline machine answers in well under a second
@@ -261,9 +261,9 @@ def model_config_of(option: str):
     """A ``conf/model`` option (or a hub id / path) as a typed model config."""
     from omegaconf import OmegaConf
 
-    from s1x.config import ModelConfig
+    from s1x.models.schema import ModelConfig
 
-    path = Path(__file__).resolve().parent.parent / "conf" / "model" / f"{option}.yaml"
+    path = Path(__file__).resolve().parents[2] / "conf" / "model" / f"{option}.yaml"
     schema = OmegaConf.structured(ModelConfig)
     if not path.is_file():
         return OmegaConf.merge(schema, {"name": option, "name_or_path": option})
@@ -274,7 +274,7 @@ def model_config_of(option: str):
 
 def main(argv: list[str] | None = None) -> int:
     """CLI: print the local dir of a model option (converting it if needed)."""
-    p = argparse.ArgumentParser(prog="python -m s1x.model_source", description=__doc__.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog="python -m s1x.models.source", description=__doc__.split("\n\n")[0])
     p.add_argument("model", help="a conf/model option (e.g. smollm2-135m-instruct), a local dir, a .gguf file or a hub id")
     p.add_argument("--cache-dir", default=os.environ.get("S1X_CACHE_DIR", "~/.cache/s1x"))
     p.add_argument("--copy-to", default=None, help="also copy the model dir here (replaced atomically)")

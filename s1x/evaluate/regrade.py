@@ -23,7 +23,7 @@ from s1x.grading import grade_many
 from s1x.records import read_jsonl, write_json, write_jsonl
 
 JUDGE = "judge"
-GRADE_TIMEOUT_S = 5.0  # the evaluation's (s1x.evaluate.samples), kept here: the analysis loads no torch
+GRADE_TIMEOUT_S = 5.0  # the evaluation's (s1x.evaluate.sample_records), kept here: the analysis loads no torch
 
 
 @dataclass

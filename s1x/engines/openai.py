@@ -36,13 +36,18 @@ once with the server's reason.
 from __future__ import annotations
 
 import os
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Sequence
+from urllib.parse import urlsplit
 
 import httpx
+from omegaconf import OmegaConf
 
-from s1x.evaluate.engines.base import GenerationOutput, GenerationRequest
+from s1x.engines import EngineKind
+from s1x.engines.base import GenerationOutput, GenerationRequest
+from s1x.errors import ConfigError, require
 from s1x.formatting import end_of_turn_id
 from s1x.progress import progress
 
@@ -185,7 +190,7 @@ class OpenAIEngine:
         return [self._output(req, c, usage) for c in choices]
 
     def generate_requests(self, requests: Sequence[GenerationRequest], desc: str = "generate") -> list[list[GenerationOutput]]:
-        """The ``n`` outputs of every request, in request order (:mod:`s1x.evaluate.engines.base`).
+        """The ``n`` outputs of every request, in request order (:mod:`s1x.engines.base`).
 
         Only the HTTP calls run in the worker threads; the tokenizer (decoding prompts,
         re-tokenizing completions) is used in this thread alone."""
@@ -225,3 +230,42 @@ def _reason(response: httpx.Response) -> str:
         if msg:
             return str(msg)[:300]
     return str(data)[:300]
+
+
+def _build(engine_cfg, model_path: str, tokenizer) -> OpenAIEngine:
+    try:
+        return OpenAIEngine(engine_cfg.base_url, engine_cfg.model or model_path, tokenizer,
+                            api_key_env=engine_cfg.api_key_env, server=engine_cfg.server,
+                            concurrency=engine_cfg.concurrency, timeout_s=engine_cfg.timeout_s,
+                            connect_timeout_s=engine_cfg.connect_timeout_s, max_retries=engine_cfg.max_retries,
+                            retry_backoff_s=engine_cfg.retry_backoff_s, max_model_len=engine_cfg.max_model_len)
+    except ServerUnavailable as e:
+        raise ConfigError(str(e)) from None
+
+
+def _check(e, where: str) -> None:
+    """The client of a running OpenAI-compatible server (``engine`` or ``judge.engine``)."""
+    url = None if OmegaConf.is_missing(e, "base_url") else e.base_url
+    require(bool(url) and str(url).startswith(("http://", "https://")), f"{where}.base_url", url,
+            f"give the server's OpenAI API root, e.g. {where}.base_url=http://127.0.0.1:8000/v1")
+    parts = urlsplit(str(url))
+    # The URL enters cache keys, meta.json and messages: a credential in it would be written everywhere.
+    require(parts.username is None and parts.password is None and not parts.query, f"{where}.base_url", "<hidden>",
+            f"must hold no credentials (user:key@ or ?key=): put the key in the variable {where}.api_key_env names")
+    require(e.server in ("generic", "vllm"), f"{where}.server", e.server,
+            "must be generic (standard fields only) or vllm (a server with vLLM's extras)")
+    require(e.api_key_env is None or re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", e.api_key_env) is not None,
+            f"{where}.api_key_env", "<hidden>", "must name the environment variable that holds the key "
+            "(e.g. OPENAI_API_KEY), never the key itself")
+    for key in ("concurrency", "timeout_s", "connect_timeout_s"):
+        require(e[key] > 0, f"{where}.{key}", e[key], "must be positive")
+    require(e.max_retries >= 0 and e.retry_backoff_s >= 0, f"{where}.max_retries", e.max_retries,
+            "max_retries and retry_backoff_s must be >= 0")
+
+
+# What an openai evaluation depends on: the server, the served name, the protocol, the context it
+# is told. Everything else is either how it is reached (key variable, concurrency, timeouts,
+# retries) or a setting of the in-process engines (batch size, device, dtype) the server ignores.
+_KEYED = ("name", "base_url", "model", "server", "max_model_len", "on_context_overflow")
+
+ENGINE = EngineKind("openai", _build, _check, lambda spec: {k: spec[k] for k in _KEYED})

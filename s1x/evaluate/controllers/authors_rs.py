@@ -19,10 +19,10 @@ from __future__ import annotations
 import logging
 from typing import Sequence
 
-from s1x.evaluate.methods.authors import (AuthorsProtocol, AuthorsRun, AuthorsTokens, RoundOutput, answer, assemble,
+from s1x.evaluate.controllers.authors import (AuthorsProtocol, AuthorsRun, AuthorsTokens, RoundOutput, answer, assemble,
                                           generate_until, run_authors, strip_stops)
-from s1x.evaluate.methods.budget_forcing import KIND_THINK
-from s1x.evaluate.methods.rounds import request_seed
+from s1x.evaluate.controllers.budget_forcing import KIND_THINK
+from s1x.evaluate.controllers.rounds import request_seed
 
 log = logging.getLogger("s1x")
 

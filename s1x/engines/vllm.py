@@ -13,7 +13,7 @@ GPUs). Every request becomes one ``SamplingParams``:
   special token; dropping it from the text would hide where thinking ended;
 - ``include_stop_str_in_output=False``, and a stop id vLLM keeps in
   ``token_ids`` is removed here, so completions never contain their stop id
-  (the contract of :mod:`s1x.evaluate.engines.base`);
+  (the contract of :mod:`s1x.engines.base`);
 - vLLM also stops at the ids the model's ``generation_config`` lists as eos
   (Qwen: ``<|endoftext|>`` besides ``<|im_end|>``); ``stop_id`` is then that id, the
   one that really ended the output, never relabelled as the end of turn.
@@ -33,7 +33,9 @@ from __future__ import annotations
 import time
 from typing import Sequence
 
-from s1x.evaluate.engines.base import GenerationOutput, GenerationRequest
+from s1x.engines import EngineKind
+from s1x.engines.base import GenerationOutput, GenerationRequest
+from s1x.errors import ConfigError, require
 from s1x.formatting import end_of_turn_id
 
 INSTALL_HINT = ('engine=vllm needs vLLM: pip install -e ".[gpu]" (Linux with CUDA GPUs) or '
@@ -124,7 +126,7 @@ class VLLMEngine:
         )
 
     def generate_requests(self, requests: Sequence[GenerationRequest], desc: str = "generate") -> list[list[GenerationOutput]]:
-        """The ``n`` outputs of every request, in request order (:mod:`s1x.evaluate.engines.base`)."""
+        """The ``n`` outputs of every request, in request order (:mod:`s1x.engines.base`)."""
         if not requests:
             return []
         prompts = [{"prompt_token_ids": list(r.prompt_ids)} for r in requests]
@@ -164,3 +166,33 @@ def completion_ids(token_ids, finish_reason: str | None, stop_reason) -> tuple[l
     if ids and ids[-1] == stop_id:
         ids = ids[:-1]
     return ids, "stop", stop_id
+
+
+def _build(engine_cfg, model_path: str, tokenizer) -> VLLMEngine:
+    try:
+        return VLLMEngine(model_path, tokenizer, engine_cfg.tensor_parallel_size, engine_cfg.dtype,
+                          engine_cfg.gpu_memory_utilization, engine_cfg.max_model_len,
+                          engine_cfg.enable_prefix_caching, device=engine_cfg.device,
+                          enforce_eager=engine_cfg.enforce_eager, cpu_kv_cache_gib=engine_cfg.cpu_kv_cache_gib,
+                          block_size=engine_cfg.block_size)
+    except (RuntimeError, ValueError) as e:
+        if "engine.device" in str(e) or "needs vLLM" in str(e):
+            raise ConfigError(str(e)) from None
+        raise
+
+
+def _check(e, where: str) -> None:
+    require(e.tensor_parallel_size > 0, f"{where}.tensor_parallel_size", e.tensor_parallel_size,
+            "must be a positive number of GPUs")
+    require(e.device in ("auto", "cpu", "cuda"), f"{where}.device", e.device,
+            "must be auto (wherever the installed vLLM build runs), cpu or cuda")
+    require(e.cpu_kv_cache_gib > 0, f"{where}.cpu_kv_cache_gib", e.cpu_kv_cache_gib, "must be a positive number of GiB")
+    require(e.block_size is None or e.block_size > 0, f"{where}.block_size", e.block_size,
+            "must be a positive number of tokens, or null for vLLM's default")
+
+
+# The openai engine's keys (added after vllm): absent from vllm's cache key.
+_OPENAI_KEYS = ("base_url", "model", "server", "api_key_env", "concurrency", "timeout_s", "connect_timeout_s",
+                "max_retries", "retry_backoff_s")
+
+ENGINE = EngineKind("vllm", _build, _check, lambda spec: {k: v for k, v in spec.items() if k not in _OPENAI_KEYS})

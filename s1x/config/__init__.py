@@ -8,7 +8,8 @@ Each YAML option under ``conf/<group>/`` starts from one of these schemas
 (``defaults: [/schema/<group>/<schema>@_here_, _self_]``), so a misspelled key
 or a wrong type fails when the config is composed, before any work starts.
 Value checks that a type cannot express (a budget must be positive, a stage
-must exist) live in :mod:`s1x.validation` and also run before any work.
+must exist) live beside each stage's schema (its ``checks.py``) and run before any work
+(:mod:`s1x.config.checks`).
 """
 
 from __future__ import annotations
@@ -21,9 +22,12 @@ from pathlib import Path
 from hydra.core.config_store import ConfigStore
 from omegaconf import OmegaConf
 
-from s1x.evaluate.schema import BenchmarkConfig, EngineConfig, JudgeConfig, MethodConfig
-from s1x.selection.schema import PoolConfig, S1KSelectionConfig, SelectionConfig
-from s1x.sft.schema import DistributedConfig, ModelConfig, SFTConfig
+# The stages' schema modules, not their names: s1x.config registers them and re-exports none.
+from s1x.engines import schema as engine_schema
+from s1x.evaluate import schema as evaluate_schema
+from s1x.models import schema as model_schema
+from s1x.selection import schema as selection_schema
+from s1x.sft import schema as sft_schema
 
 STAGES = ("select", "sft", "evaluate")
 
@@ -92,6 +96,9 @@ class RootConfig:
     """Top-level keys; each group node is typed by its own option's schema."""
 
     stages: list[str] = field(default_factory=lambda: list(STAGES))
+    # Modules imported before the checks: each may register an engine or a method kind
+    # (s1x.engines.register_engine, s1x.evaluate.methods.kinds.register_method_kind).
+    plugins: list[str] = field(default_factory=list)
     seed: int = 0
     threads: Optional[int] = None  # torch CPU threads; null = torch's default
     setting: Any = None
@@ -108,34 +115,34 @@ class RootConfig:
     sweeps: Any = None
     cluster: ClusterConfig = field(default_factory=ClusterConfig)
     cache: CacheConfig = field(default_factory=CacheConfig)
-    judge: JudgeConfig = field(default_factory=JudgeConfig)
+    judge: evaluate_schema.JudgeConfig = field(default_factory=evaluate_schema.JudgeConfig)
 
 
 SCHEMAS = {
     "setting": {"setting": SettingConfig},
-    "pool": {"pool": PoolConfig},
-    "selection": {"plain": SelectionConfig, "s1k": S1KSelectionConfig},
-    "model": {"model": ModelConfig},
-    "sft": {"sft": SFTConfig},
-    "method": {"method": MethodConfig},
-    "benchmark": {"benchmark": BenchmarkConfig},
-    "engine": {"engine": EngineConfig},
+    "pool": {"pool": selection_schema.PoolConfig},
+    "selection": {"plain": selection_schema.SelectionConfig, "s1k": selection_schema.S1KSelectionConfig},
+    "model": {"model": model_schema.ModelConfig},
+    "sft": {"sft": sft_schema.SFTConfig},
+    "method": {"method": evaluate_schema.MethodConfig},
+    "benchmark": {"benchmark": evaluate_schema.BenchmarkConfig},
+    "engine": {"engine": engine_schema.EngineConfig},
     "logger": {"logger": LoggerConfig},
     "paths": {"paths": PathsConfig},
-    "distributed": {"distributed": DistributedConfig},
+    "distributed": {"distributed": sft_schema.DistributedConfig},
 }
 
 
-SWEEPS_DIR = Path(__file__).resolve().parent.parent / "sweeps"
+SWEEPS_DIR = Path(__file__).resolve().parents[2] / "sweeps"
 
 
 def _groups_help() -> str:
-    from s1x.cli_help import groups_help
+    from s1x.config.help import groups_help
 
     return groups_help()
 
 
-RESOURCES_DIR = Path(__file__).resolve().parent / "resources"
+RESOURCES_DIR = Path(__file__).resolve().parents[1] / "resources"
 
 
 def resource_path(name: str) -> str:

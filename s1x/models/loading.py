@@ -16,7 +16,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenize
 
 from s1x.cache import HashMemo, content_identity, stable_hash
 from s1x.cache.store import entry_digest
-from s1x.validation import InputError
+from s1x.errors import InputError
 
 TOKENIZER_SUBDIR = "tokenizer"
 
