@@ -1,4 +1,4 @@
-"""One process of the loss-averaging test (tests/test_sft_loss_average.py): run the real
+"""One process of the loss-averaging test (tests/sft/test_sft_loss_average.py): run the real
 :func:`s1x.sft.train.run_sft` for each ``sft.loss_average`` mode and save the gradient of its
 first optimizer step (after the all-reduce, before the optimizer) from rank 0.
 

@@ -20,6 +20,7 @@ from typing import Callable
 
 from omegaconf import OmegaConf
 
+from s1x.engines.base import Engine
 from s1x.errors import ConfigError, require
 
 # name -> the module whose ENGINE builds it (imported on first use)
@@ -47,7 +48,7 @@ class EngineKind:
     of the engine's plain config the evaluate stage keys on (what changes its outputs)."""
 
     name: str
-    build: Callable
+    build: Callable[..., Engine]
     check: Callable = _no_check
     cache_spec: Callable[[dict], dict] = _all_keys
 
@@ -75,7 +76,8 @@ def engine_kind(name: str) -> EngineKind:
 
 def check_engine(engine_cfg, where: str = "engine") -> None:
     """The keys every engine shares, then the named engine's own checks."""
-    require(engine_cfg.name in engine_names(), f"{where}.name", engine_cfg.name, f"must be one of {engine_names()}")
+    require(engine_cfg.name in engine_names(), f"{where}.name", engine_cfg.name,
+            f"must be one of {engine_names()} (a new engine registers itself in a module named by plugins=[...])")
     require(engine_cfg.batch_size > 0, f"{where}.batch_size", engine_cfg.batch_size, "must be positive")
     require(bool(_DEVICE.fullmatch(str(engine_cfg.device))), f"{where}.device", engine_cfg.device,
             "must be auto, cpu, cuda, cuda:N or mps")
@@ -86,7 +88,7 @@ def check_engine(engine_cfg, where: str = "engine") -> None:
     engine_kind(engine_cfg.name).check(engine_cfg, where)
 
 
-def make_engine(engine_cfg, model_path: str, tokenizer=None):
+def make_engine(engine_cfg, model_path: str, tokenizer=None) -> Engine:
     """The configured engine over ``model_path`` (its tokenizer loaded unless given)."""
     if tokenizer is None:
         from s1x.models import load_tokenizer

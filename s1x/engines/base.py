@@ -1,9 +1,9 @@
 """The engine interface every test-time method is written against.
 
 A request is token ids in, token ids out, with the knobs the s1 methods need
-(max/min new tokens, stop ids, temperature, top-p, seed, n). Both engines
-(``hf``: transformers ``generate``; ``vllm``: offline ``LLM``) answer with the
-same semantics:
+(max/min new tokens, stop ids, temperature, top-p, seed, n). Every engine
+(``hf``: transformers ``generate``; ``vllm``: offline ``LLM``; ``openai``: any
+OpenAI-compatible server; a registered one) answers with the same semantics:
 
 - the completion never contains the stop id that ended it (it is reported in
   ``stop_id``; vLLM drops special stop tokens itself, HF keeps them, the

@@ -19,7 +19,8 @@ def check_method(cfg) -> None:
     """``method.*``: the keys every kind shares, the controller, then the kind's own checks
     (an unknown kind is refused under every controller)."""
     m = cfg.method
-    require(m.kind in method_kind_names(), "method.kind", m.kind, f"must be one of {method_kind_names()}")
+    require(m.kind in method_kind_names(), "method.kind", m.kind,
+            f"must be one of {method_kind_names()} (a new kind registers itself in a module named by plugins=[...])")
     kind = method_kind(m.kind)
     if m.budgets is not None:
         require(len(m.budgets) > 0, "method.budgets", list(m.budgets), "give at least one budget, or null for none")
@@ -54,7 +55,8 @@ def check_method(cfg) -> None:
                 "one_pass needs the hf engine's logits processors; use method.controller=rounds (or auto) with "
                 f"engine={cfg.engine.name}")
     if m.answer_each_ignore:
-        require(m.kind == "bf", "method.answer_each_ignore", True, "only budget forcing (kind bf) has ignores to share")
+        require(kind.shares_ignores, "method.answer_each_ignore", True,
+                "only budget forcing (kind bf) has ignores to share")
         require(m.num_ignore > 0 and m.min_thinking_tokens == 0, "method.answer_each_ignore", True,
                 "needs method.num_ignore > 0 and method.min_thinking_tokens=0 (an ignore count must be all that differs)")
     kind.check(m, cfg)

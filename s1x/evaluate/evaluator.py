@@ -30,7 +30,7 @@ log = logging.getLogger("s1x")
 def _fitting(engine, tokenizer, questions, benchmark, method, cells, tokens, on_overflow: str, out_dir: Path):
     """The questions that fit the context with every cell's cap and answer room; the others are
     listed in ``context_skipped.jsonl`` (or refused, ``on_overflow=fail``, before generating)."""
-    keep, skipped = fit_context(engine, tokenizer, questions, method, cells, tokens)
+    keep, skipped = fit_context(engine, tokenizer, questions, method, cells, tokens, method_kind(method.kind))
     if skipped:
         worst = max(skipped, key=lambda r: r["tokens_needed"])
         what = (f"{len(skipped)} of {len(questions)} questions of {benchmark} need more than the model's "

@@ -96,7 +96,8 @@ def answer_room(method, tokens: ForcingTokens) -> int:
     return 1 + len(tokens.end_sequence) + method.max_answer_tokens + 1
 
 
-def fit_context(engine, tokenizer, questions, method, cells, tokens: ForcingTokens) -> tuple[list[int], list[dict]]:
+def fit_context(engine, tokenizer, questions, method, cells, tokens: ForcingTokens, kind=None
+                ) -> tuple[list[int], list[dict]]:
     """Which questions fit the model's context with every cell's prompt, thinking cap and answer room.
 
     Returns (indices of the questions that fit, one record per question that does not). A cap of
@@ -106,8 +107,8 @@ def fit_context(engine, tokenizer, questions, method, cells, tokens: ForcingToke
     if not context:
         return list(range(len(questions))), []
     fixed = method.max_thinking_tokens if method.max_thinking_tokens != "auto" else 1
-    if method.kind == "rs":  # rejection sampling samples up to one token past its largest budget, within the room
-        fixed = min(fixed, max(c.budget_tokens for c in cells) + 1) if method.max_thinking_tokens != "auto" else 1
+    if kind is not None:  # what the method's kind samples past its caps (rejection sampling: its largest budget + 1)
+        fixed = kind.fit_cap(method, cells, fixed)
     need = [0] * len(questions)
     for statement in {c.statement for c in cells}:
         cap = max((c.cap if c.cap is not None else fixed) for c in cells if c.statement == statement)

@@ -4,7 +4,7 @@ A real chat model (SmolLM2-135M-Instruct) needs real text, and the setting must
 run with nothing but the repository: this generator wrote ``smol_pool.jsonl``
 (the s1K column schema: question, solution, cot_type, source_type, metadata,
 thinking_trajectories, attempt) and ``smol_arith.jsonl`` (the MATH500 schema:
-problem, answer, id), shipped beside it. ``tests/test_smol_data.py`` checks that the
+problem, answer, id), shipped beside it. ``tests/world/test_smol_data.py`` checks that the
 files are exactly what this code writes, so they cannot drift.
 
 Every fixed stretch of a template is shorter than eight words, so word 8-gram

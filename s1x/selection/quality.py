@@ -22,7 +22,7 @@ import re
 
 # ---- the notebook's rules
 # "p{i}." for i in 1..999 as a substring: 'p', a number without leading zero of 1-3 digits, '.'.
-# A regex instead of 999 substring tests; tests/test_quality_msc.py checks both agree.
+# A regex instead of 999 substring tests; tests/selection/test_quality_msc.py checks both agree.
 _NB_NUMBERING = re.compile(r"p[1-9][0-9]{0,2}\.")
 _NB_BOLD = re.compile(r"\*\*(?=.*\d)[^\s\]]*\*\*")
 NOTEBOOK_FLAGS = ("asy", "image", "numbering", "bold_number")

@@ -10,7 +10,7 @@
   1.2e-4 at magnitude 0.02) but not an fp32 one's, so they accumulate.
 - ``bf16``: weights and AdamW state in bf16, no autocast. Half the memory of the
   master copy and faster, but lossy: at lr 1e-5 most updates round away (the
-  CPU test in tests/test_sft_precision.py measures how many weights never move).
+  CPU test in tests/sft/test_sft_precision.py measures how many weights never move).
 - ``fp32``: everything in fp32 (the tiny world: a CPU gains nothing from bf16).
 
 The checkpoint is written in ``save_dtype`` whatever the training precision:

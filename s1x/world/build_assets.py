@@ -6,7 +6,7 @@ entry and its manifest (key, sha256 of every file, corpus hash, build machine)
 to ``s1x/world/assets/pretrain/``. Run it, and commit the result, after any
 change that moves the default pretrain key (``model.arch``, ``model.pretrain``,
 the tiny tokenizer, ``WORLD_VERSION``, ``PRETRAIN_VERSION``) or the pretraining
-code; tests/test_shipped_base.py fails until the shipped entry matches again.
+code; tests/world/test_shipped_base.py fails until the shipped entry matches again.
 ``--check`` pretrains and compares with the shipped entry without writing (bit for bit on
 the build's kernel path; elsewhere the final losses, see :func:`check`).
 """

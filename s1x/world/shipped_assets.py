@@ -5,7 +5,7 @@ model, its probe checkpoints, the tokenizer, the training log) and
 ``manifest.json``: the stage cache key it was built under, a sha256 of every
 file, a sha256 of the pretraining corpus, the training stats and the machine it
 was built on. ``python -m s1x.world.build_assets`` writes it with the stage's
-own pretraining; tests/test_shipped_base.py pretrains again and compares.
+own pretraining; tests/world/test_shipped_base.py pretrains again and compares.
 
 The pretrain stage installs the shipped entry on a cache miss only when the
 key is the one the stage computes (so any change to the arch, the recipe, the

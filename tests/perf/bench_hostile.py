@@ -1,4 +1,4 @@
-"""Time hostile answers (the timing claims tests/test_grading_hostile.py no longer asserts).
+"""Time hostile answers (the timing claims tests/grading/test_grading_hostile.py no longer asserts).
 
     python tests/perf/bench_hostile.py
 

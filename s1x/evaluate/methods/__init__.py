@@ -1,4 +1,3 @@
-"""Test-time methods: budget forcing in one pass (logits processor), in s1x's exact-budget rounds
-(any engine), the authors' loop token for token (``authors``, ``authors_rs``), and the plan of
-cells (results rows) of every method. May import the shared core and the engine
-request types; never the pipeline or grading."""
+"""Test-time method kinds: one object per ``method.kind`` (:mod:`~s1x.evaluate.methods.kinds`,
+the registry), the budget-forcing kinds (:mod:`~s1x.evaluate.methods.forced`) and the sampled
+ones (:mod:`~s1x.evaluate.methods.sampled`); a cell is one results row (:mod:`~s1x.evaluate.methods.plan`)."""

@@ -66,7 +66,7 @@ class Forced(MethodKind):
 class BudgetForcing(Forced):
     """``bf``: one cell per budget, capped there; without budgets, one cell at max thinking."""
 
-    name = "bf"
+    name, shares_ignores = "bf", True
 
     def cells(self, method) -> list[Cell]:
         if not method.budgets:

@@ -72,6 +72,7 @@ class MethodKind:
 
     name: str = ""
     needs_budgets: bool = False  # refused without method.budgets
+    shares_ignores: bool = False  # can answer after each ignore count from one generation (answer_each_ignore)
     # The countdown unit its prompt statement states (tokens | steps): the trained trace format
     # must count in it (method.trace_format / sft.trace_format), or None.
     statement_unit: str | None = None
@@ -85,6 +86,11 @@ class MethodKind:
 
     def check_authors(self, method) -> None:
         """What this kind cannot run under ``method.controller=authors``."""
+
+    def fit_cap(self, method, cells: list[Cell], cap: int) -> int:
+        """The thinking a question must have room for in the context, for a cell without its own
+        cap (``cap``: method.max_thinking_tokens, or 1 under ``auto``)."""
+        return cap
 
     def row_extra(self, method) -> dict:
         """Fields every results row of this kind adds (under either controller family)."""

@@ -156,6 +156,10 @@ class RejectionSampling(MethodKind):
             rows.append(run.finish_cell(c.label, picks, c, extra))
         return rows
 
+    def fit_cap(self, method, cells: list[Cell], cap: int) -> int:
+        # It samples up to one token past its largest budget, within the room.
+        return min(cap, max(c.budget_tokens for c in cells) + 1) if method.max_thinking_tokens != "auto" else cap
+
     def authors_cap(self, method, cell: Cell):
         return cell.budget or method.max_thinking_tokens
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-PACKAGE = Path(__file__).resolve().parent.parent / "s1x"
+PACKAGE = Path(__file__).resolve().parents[2] / "s1x"
 
 # (the modules a rule applies to, the imports they may not make, why)
 RULES = [

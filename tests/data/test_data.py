@@ -11,7 +11,7 @@ from s1x.data.benchmarks import load_benchmark
 from s1x.data.rows import data_version
 from s1x.world import tasks
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "benchmarks"
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "benchmarks"
 
 
 def test_only_tiny_data_carries_the_world_version():

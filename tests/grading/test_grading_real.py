@@ -7,7 +7,7 @@ import pytest
 
 from s1x.grading import grade, grade_many
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "benchmarks"
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "benchmarks"
 needs_shared = pytest.mark.skipif(not SHARED.exists(), reason="needs ../shared/data/benchmarks (real files)")
 
 

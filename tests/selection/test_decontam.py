@@ -10,7 +10,7 @@ from s1x.selection.decontam import decontaminate, dedup, normalize, word_ngrams
 from s1x.selection.pools import tiny_pool
 from conftest import compose_config
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "benchmarks"
+SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "benchmarks"
 
 
 def test_normalize_and_ngrams():

@@ -1,7 +1,7 @@
 """Every method under controller=authors on the tiny world's fine-tuned model, through the evaluate
 stage's evaluator: the record fields each method writes (prompt ends, suffixes, tries, maj@k rows),
 and bf_extend's shared generation equal to separate runs of their loop. The token-for-token
-comparison of every method with their loop is tests/test_authors_reference_methods.py."""
+comparison of every method with their loop is tests/evaluate/test_authors_reference_methods.py."""
 
 import json
 

@@ -138,7 +138,7 @@ def _run(args, cache, run_dir):
 def readme_rule() -> tuple[int, int]:
     """The README's statement of this file (section Configuration): (cases, exit code)."""
     text = " ".join((ROOT / "README.md").read_text().split())
-    found = re.search(r"exit code (\d+)\. Bad-input cases checked: (\d+) \(`tests/test_bad_inputs.py`, which reads this "
+    found = re.search(r"exit code (\d+)\. Bad-input cases checked: (\d+) \(`tests/config/test_bad_inputs.py`, which reads this "
                       r"count and this rule here: exit code (\d+), no traceback, exactly one stderr line starting `s1x: ` "
                       r"and holding `error`\)", text)
     assert found, "README.md no longer states the bad-input rule this test checks"

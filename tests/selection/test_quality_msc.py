@@ -10,7 +10,7 @@ import pytest
 from s1x.selection.msc import UNKNOWN, classification_prompt, classify_domains, msc_codes, parse_code
 from s1x.selection.quality import notebook_quality_flags, quality_flags
 
-SHARED_MSC = Path(__file__).resolve().parents[2] / "shared" / "data" / "msc.json"
+SHARED_MSC = Path(__file__).resolve().parents[3] / "shared" / "data" / "msc.json"
 
 
 def _flags(question, trace="some reasoning", attempt="42", source="numina"):
