@@ -24,7 +24,7 @@ from s1x.cache import StageCache, StageRunner, stable_hash
 from s1x.evaluate.results_table import format_results_table
 from s1x.records import write_json
 from s1x.selection.funnel import format_funnel
-from s1x.config.checks import load_plugins, preflight, validate
+from s1x.config.checks import preflight, validate
 
 log = logging.getLogger("s1x")
 
@@ -90,7 +90,6 @@ def _set_aside_previous_results(out_dir: Path) -> None:
 
 def run(cfg, out_dir: str | Path) -> dict:
     """Run the stages of ``cfg.stages`` for ``cfg``, writing the run record to ``out_dir``."""
-    load_plugins(cfg)  # a plugin's engines and method kinds exist before the checks name them
     validate(cfg)
     preflight(cfg)
     stages = list(cfg.stages)

@@ -38,7 +38,9 @@ def _is_int(v) -> bool:
 
 
 def validate(cfg) -> None:
-    """Raise :class:`~s1x.errors.ConfigError` on the first invalid value in ``cfg``."""
+    """Raise :class:`~s1x.errors.ConfigError` on the first invalid value in ``cfg`` (its
+    ``plugins`` imported first, so their engines and method kinds are known)."""
+    load_plugins(cfg)
     stages = list(cfg.stages)
     for s in stages:
         require(s in STAGES, "stages", stages, f"each stage must be one of {list(STAGES)}, e.g. stages=[evaluate]")

@@ -45,16 +45,23 @@ class EngineKind:
     :class:`~s1x.engines.base.Engine` interface; ``check(engine_cfg, where)`` raises
     :class:`~s1x.errors.ConfigError` on a value the engine cannot take (``where`` is
     ``engine`` or ``judge.engine``), before any stage runs; ``cache_spec(spec)`` is the part
-    of the engine's plain config the evaluate stage keys on (what changes its outputs)."""
+    of the engine's plain config the evaluate stage keys on (what changes its outputs).
+    ``options_schema``: a dataclass typing the engine's own keys (``engine.options.*``; None: it
+    takes none); ``one_pass``: its engine object has ``generate(prompts, processor_factory=...)``
+    (HF logits processors), which ``method.controller=one_pass`` needs."""
 
     name: str
     build: Callable[..., Engine]
     check: Callable = _no_check
     cache_spec: Callable[[dict], dict] = _all_keys
+    options_schema: type | None = None
+    one_pass: bool = False
 
 
 def register_engine(kind: EngineKind) -> EngineKind:
     """Make ``engine.name=<kind.name>`` build ``kind`` (a plugin's module calls this on import)."""
+    if kind.name in BUILTIN:
+        raise ConfigError(f"a plugin registers an engine named {kind.name!r}, a built-in engine's name: choose another")
     _REGISTERED[kind.name] = kind
     return kind
 
@@ -85,7 +92,29 @@ def check_engine(engine_cfg, where: str = "engine") -> None:
             engine_cfg.on_context_overflow, "must be skip (count and leave out the question) or fail")
     require(engine_cfg.max_batch_tokens > 0, f"{where}.max_batch_tokens", engine_cfg.max_batch_tokens,
             "must be a positive number of tokens")
-    engine_kind(engine_cfg.name).check(engine_cfg, where)
+    kind = engine_kind(engine_cfg.name)
+    _check_options(kind, engine_cfg.get("options") or {}, where)
+    kind.check(engine_cfg, where)
+
+
+def _check_options(kind: EngineKind, options, where: str) -> None:
+    """``options`` against the engine's own schema: unknown keys and wrong types are refused."""
+    if kind.options_schema is None:
+        require(not options, f"{where}.options", dict(options), f"the {kind.name} engine takes no options")
+        return
+    try:
+        OmegaConf.merge(OmegaConf.structured(kind.options_schema), options)
+    except Exception as e:  # omegaconf's ValidationError / ConfigKeyError name the key and the type
+        raise ConfigError(f"{where}.options is invalid for the {kind.name} engine: "
+                          f"{str(e).splitlines()[0]}") from None
+
+
+def engine_options(engine_cfg):
+    """The engine's own options, typed by its ``options_schema`` (defaults filled in)."""
+    kind = engine_kind(engine_cfg.name)
+    if kind.options_schema is None:
+        return None
+    return OmegaConf.merge(OmegaConf.structured(kind.options_schema), engine_cfg.get("options") or {})
 
 
 def make_engine(engine_cfg, model_path: str, tokenizer=None) -> Engine:

@@ -1,15 +1,16 @@
 """The ``engine`` group's typed schema (also ``judge.engine``'s): the keys every engine reads,
 then each built-in engine's own, commented with the engine that reads them.
 
-One dataclass for all engines, so ``judge.engine.name=vllm`` (a command-line override of one
-key) composes, and a plugin engine reads the shared keys; each engine checks the keys it uses
-(``check`` of its :class:`~s1x.engines.EngineKind`) and keys its cache entries on them
-(``cache_spec``)."""
+One dataclass for the built-in engines' keys, so ``judge.engine.name=vllm`` (a command-line
+override of one key) composes; each engine checks the keys it uses (``check`` of its
+:class:`~s1x.engines.EngineKind`) and keys its cache entries on them (``cache_spec``). An engine
+with keys of its own (a plugin's) types them in a dataclass of its own
+(``EngineKind.options_schema``) and takes them under ``options``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Optional
+from dataclasses import dataclass, field
+from typing import Any, Dict, Optional
 
 
 @dataclass
@@ -42,3 +43,6 @@ class EngineConfig:
     connect_timeout_s: float = 10.0
     max_retries: int = 3  # on connection errors, timeouts, 408/429/5xx
     retry_backoff_s: float = 1.0  # doubled after every retry
+    # An engine's own keys beyond these (a plugin engine's): typed by its EngineKind.options_schema
+    # and checked before any stage runs, e.g. engine.options.endpoint=/generate
+    options: Dict[str, Any] = field(default_factory=dict)

@@ -193,6 +193,6 @@ def _check(e, where: str) -> None:
 
 # The openai engine's keys (added after vllm): absent from vllm's cache key.
 _OPENAI_KEYS = ("base_url", "model", "server", "api_key_env", "concurrency", "timeout_s", "connect_timeout_s",
-                "max_retries", "retry_backoff_s")
+                "max_retries", "retry_backoff_s", "options")  # (options: plugin engines' keys, added later)
 
 ENGINE = EngineKind("vllm", _build, _check, lambda spec: {k: v for k, v in spec.items() if k not in _OPENAI_KEYS})

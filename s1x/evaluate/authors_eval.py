@@ -88,7 +88,7 @@ def authors_cells(run: MethodRun, kind: MethodKind) -> tuple[dict[str, list[dict
         for f, r in zip(fields, runs):
             text = generated_text(tokenizer, r.sample, protocol, r.thinking_text, unsplit)
             f["stats_thinking_tokens"] = stats_thinking_tokens(tokenizer, text)
-        if copies > 1 or kind.name == "majority":
+        if kind.authors_sample_indexed(method):
             fields = [dict(f, sample_index=j % copies) for j, f in enumerate(fields)]
         # The whole response is graded where the model wrote its own delimiters (their text).
         answers = [tokenizer.decode(r.sample.token_ids) for r in runs] if unsplit else None

@@ -5,7 +5,7 @@ benchmark files the stages will read. What only one method kind needs is that ki
 from __future__ import annotations
 
 from s1x.data.rows import DATA_KINDS, check_data_path
-from s1x.engines import check_engine
+from s1x.engines import check_engine, engine_kind
 from s1x.errors import require
 from s1x.evaluate.methods.kinds import method_kind, method_kind_names
 from s1x.formatting import COUNTDOWN_UNIT, TRACE_FORMATS
@@ -51,7 +51,7 @@ def check_method(cfg) -> None:
     if authors:
         _check_authors(m, kind, cfg)
     if m.controller == "one_pass":
-        require(cfg.engine.name == "hf", "method.controller", m.controller,
+        require(engine_kind(cfg.engine.name).one_pass, "method.controller", m.controller,
                 "one_pass needs the hf engine's logits processors; use method.controller=rounds (or auto) with "
                 f"engine={cfg.engine.name}")
     if m.answer_each_ignore:
@@ -72,6 +72,9 @@ def check_method(cfg) -> None:
 
 def _check_authors(m, kind, cfg) -> None:
     """What the authors' protocol (s1x.evaluate.controllers.authors) can run."""
+    require(kind.has_authors_protocol, "method.controller", m.controller,
+            f"method kind {m.kind} has no authors' protocol (its MethodKind.has_authors_protocol is false); "
+            "use method.controller=auto (s1x's controllers)")
     kind.check_authors(m)
     if m.min_thinking_tokens > 0:
         require(m.num_ignore == 0, "method.min_thinking_tokens", m.min_thinking_tokens,

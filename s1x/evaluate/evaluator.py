@@ -12,13 +12,12 @@ for token, :mod:`s1x.evaluate.authors_eval`).
 
 from __future__ import annotations
 
-import json
 import logging
 from pathlib import Path
 
 from s1x.records import BenchmarkQuestion, write_jsonl
 from s1x.errors import ConfigError
-from s1x.evaluate.controllers.budget_forcing import ForcingTokens
+from s1x.evaluate.controllers.forcing import ForcingTokens
 from s1x.evaluate.generation import choose_controller, fit_context
 from s1x.evaluate.methods.kinds import MethodRun, method_kind
 from s1x.evaluate.sample_records import Grading
@@ -30,7 +29,7 @@ log = logging.getLogger("s1x")
 def _fitting(engine, tokenizer, questions, benchmark, method, cells, tokens, on_overflow: str, out_dir: Path):
     """The questions that fit the context with every cell's cap and answer room; the others are
     listed in ``context_skipped.jsonl`` (or refused, ``on_overflow=fail``, before generating)."""
-    keep, skipped = fit_context(engine, tokenizer, questions, method, cells, tokens, method_kind(method.kind))
+    keep, skipped = fit_context(engine, tokenizer, questions, method, cells, tokens)
     if skipped:
         worst = max(skipped, key=lambda r: r["tokens_needed"])
         what = (f"{len(skipped)} of {len(questions)} questions of {benchmark} need more than the model's "

@@ -9,8 +9,9 @@ authors' protocol (``controller=authors``) has its own driver, :mod:`s1x.evaluat
 from __future__ import annotations
 
 from s1x.engines.base import GenerationRequest
-from s1x.evaluate.controllers.budget_forcing import KIND_ANSWER, KIND_DELIM, ForcedSample, ForcingTokens, run_one_pass
+from s1x.evaluate.controllers.forcing import KIND_ANSWER, KIND_DELIM, ForcedSample, ForcingTokens
 from s1x.evaluate.controllers.rounds import run_rounds
+from s1x.evaluate.methods.kinds import method_kind
 from s1x.formatting import generation_prompt, with_statement
 
 
@@ -22,7 +23,8 @@ def question_prompts(tokenizer, questions, statement: str | None) -> tuple[list[
 
 
 def choose_controller(method, engine) -> str:
-    """one_pass needs the HF engine's logits processors; rounds run on any engine."""
+    """one_pass needs an engine with logits processors (one with ``generate``: hf; its
+    :attr:`~s1x.engines.EngineKind.one_pass` says so to the config checks); rounds run on any engine."""
     if method.controller != "auto":
         return method.controller
     return "one_pass" if hasattr(engine, "generate") else "rounds"
@@ -48,7 +50,11 @@ def thinking_room(method, engine, prompts: list[list[int]], tokens: ForcingToken
 def generate_forced(engine, prompts, tokens: ForcingTokens, cap: int, method, controller: str, *, seed: int,
                     num_ignore: int | None = None, temperature: float | None = None, desc: str = "generate"):
     """Budget-forced generation of ``prompts`` with either controller (identical under greedy)."""
-    run = run_one_pass if controller == "one_pass" else run_rounds
+    if controller == "one_pass":
+        # imported here: the one-pass processor needs torch, which the config checks must not load
+        from s1x.evaluate.controllers.budget_forcing import run_one_pass as run
+    else:
+        run = run_rounds
     return run(engine, prompts, tokens, cap,
                num_ignore=method.num_ignore if num_ignore is None else num_ignore,
                min_thinking=method.min_thinking_tokens, max_answer_tokens=method.max_answer_tokens,
@@ -96,7 +102,7 @@ def answer_room(method, tokens: ForcingTokens) -> int:
     return 1 + len(tokens.end_sequence) + method.max_answer_tokens + 1
 
 
-def fit_context(engine, tokenizer, questions, method, cells, tokens: ForcingTokens, kind=None
+def fit_context(engine, tokenizer, questions, method, cells, tokens: ForcingTokens
                 ) -> tuple[list[int], list[dict]]:
     """Which questions fit the model's context with every cell's prompt, thinking cap and answer room.
 
@@ -107,8 +113,8 @@ def fit_context(engine, tokenizer, questions, method, cells, tokens: ForcingToke
     if not context:
         return list(range(len(questions))), []
     fixed = method.max_thinking_tokens if method.max_thinking_tokens != "auto" else 1
-    if kind is not None:  # what the method's kind samples past its caps (rejection sampling: its largest budget + 1)
-        fixed = kind.fit_cap(method, cells, fixed)
+    # what the method's kind samples past its caps (rejection sampling: its largest budget + 1)
+    fixed = method_kind(method.kind).fit_cap(method, cells, fixed)
     need = [0] * len(questions)
     for statement in {c.statement for c in cells}:
         cap = max((c.cap if c.cap is not None else fixed) for c in cells if c.statement == statement)

@@ -7,8 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-from s1x.evaluate.controllers.budget_forcing import KIND_ANSWER, KIND_DELIM, ForcedSample
-from s1x.evaluate.methods.plan import Cell
+from s1x.evaluate.controllers.forcing import KIND_ANSWER, KIND_DELIM, ForcedSample
+from s1x.evaluate.methods.cell import Cell
 from s1x.grading import Grade, grade_many
 from s1x.grading.judge import judge_grade_many
 from s1x.records import BenchmarkQuestion

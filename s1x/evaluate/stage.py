@@ -20,10 +20,8 @@ from s1x.data.benchmarks import load_benchmark
 from s1x.evaluate.evaluator import evaluate_benchmark
 from s1x.evaluate.judge_engine import S1X_JUDGE_MAX_TOKENS, judge_max_tokens, judge_template, request_completer, uses_judge
 from s1x.evaluate.sample_records import Grading
-from s1x.models import load_tokenizer
 from s1x.records import write_json
 from s1x.data.rows import data_version, without_located_path
-from s1x.errors import ConfigError
 
 log = logging.getLogger("s1x")
 

@@ -5,7 +5,7 @@ probes of the tiny pool (``base@<step>``); the probes key on the base entry's
 content digest, so selection builds (or finds) the base model first.
 
 On a cache miss the stage installs the entry shipped in the package
-(:mod:`s1x.world.assets`) when it is the entry for this key, and pretrains
+(:mod:`s1x.world.shipped_assets`) when it is the entry for this key, and pretrains
 otherwise (~2 min on 2 cores). ``model.pretrain.from_scratch=true`` always
 pretrains, under a key of its own: that model, and everything built on it,
 comes from this machine's pretraining and never mixes with the shipped one.

@@ -16,7 +16,6 @@ letter/digit/punctuation boundaries and joins them back exactly.
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from typing import Callable
 

@@ -39,7 +39,7 @@ def test_paper_setting_is_the_authors_protocol_for_every_method():
     assert compose_config(["setting=paper", "method.controller=rounds"]).method.controller == "rounds"
     tiny = compose_config(["method=rs"])
     assert (tiny.method.controller, tiny.engine.name) == ("auto", "hf")
-    assert tiny.method.max_tries == "auto"  # 8 waves under s1x's controllers (sampling.py)
+    assert tiny.method.max_tries == "auto"  # 8 waves under s1x's controllers (methods/sampled.py)
 
 
 def test_cfg_job_prints_the_authors_protocol(tmp_path):

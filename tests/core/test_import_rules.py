@@ -94,7 +94,7 @@ def test_every_rule_covers_modules_that_exist():
     ("analysis/figures.py", "from transformers import AutoModel\n", "s1x.analysis.figures imports transformers"),
     ("analysis/stats.py", "def f():\n    from s1x.world import tasks\n", "s1x.analysis.stats imports s1x.world"),
     ("analysis/collect.py", "from s1x import sft\n", "s1x.analysis.collect imports s1x.sft"),
-    ("grading/judge.py", "from s1x.engines.hf import HFEngine\n",
+    ("grading/judge.py", "from s1x.engines.hf_generate import HFEngine\n",
      "s1x.grading.judge imports s1x.engines"),
     ("grading/graders.py", "from ..evaluate.methods import plan\n", "s1x.grading.graders imports s1x.evaluate.methods"),
     ("engines/hf.py", "from s1x.evaluate.controllers.rounds import run_rounds\n",

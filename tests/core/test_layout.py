@@ -65,14 +65,25 @@ def import_graph(root: Path = PACKAGE) -> dict[str, set[str]]:
             name = name.rpartition(".")[0]
         return name or None
 
+    # The root package itself is no dependency: ``from s1x import records`` names it, but any
+    # import of an s1x module runs its __init__ anyway.
     return {m: {r for i in imports_of(p.read_text(), m, p.name == "__init__.py") if i.startswith("s1x")
-                if (r := resolve(i)) not in (None, m)} for m, p in mods.items()}
+                if (r := resolve(i)) not in (None, m, "s1x")} for m, p in mods.items()}
 
 
 def back_imports(graph: dict[str, set[str]]) -> set[tuple[str, str]]:
     """Every (importer, imported) pair across packages whose target sits on a higher floor."""
     return {(m, d) for m, deps in graph.items() for d in deps
             if _package(m) != _package(d) and floor_of(d) > floor_of(m)}
+
+
+def sideways_imports(graph: dict[str, set[str]]) -> set[tuple[str, str]]:
+    """Every (importer, imported) pair between two packages on the same floor (the entries'
+    floor excepted: ``run`` calls ``pipeline``). Packages that share a floor are independent,
+    e.g. selection and sft: neither imports the other."""
+    entries = len(FLOORS) - 1
+    return {(m, d) for m, deps in graph.items() for d in deps
+            if _package(m) != _package(d) and floor_of(d) == floor_of(m) != entries}
 
 
 def circles(graph: dict[str, set[str]]) -> list[list[str]]:
@@ -117,6 +128,10 @@ def test_imports_keep_the_floor_order():
     assert len(found) <= MAX_BACK_IMPORTS
 
 
+def test_packages_on_one_floor_do_not_import_each_other():
+    assert sideways_imports(import_graph()) == set()
+
+
 def test_every_package_has_a_floor():
     for m in import_graph():
         floor_of(m)
@@ -133,6 +148,7 @@ def test_few_loose_modules_and_no_shims():
     ("grading/stated.py", "from s1x.grading.graders import KINDS\n", "circle"),
     ("models/loading.py", "from s1x.selection.funnel import FILTERS\n", ("s1x.models.loading", "s1x.selection.funnel")),
     ("records.py", "def f():\n    from s1x.cache import StageCache\n", ("s1x.records", "s1x.cache")),
+    ("selection/funnel.py", "from s1x.sft.train import train_sft\n", ("s1x.selection.funnel", "s1x.sft.train")),
 ])
 def test_a_planted_back_import_or_circle_is_found(tmp_path, module_path, source, expected):
     """Copy the package, plant one import, and the checks name it."""
@@ -146,4 +162,17 @@ def test_a_planted_back_import_or_circle_is_found(tmp_path, module_path, source,
     if expected == "circle":
         assert any("s1x.grading.stated" in c for c in circles(graph))
     else:
-        assert expected in back_imports(graph) - set(BACK_IMPORTS)
+        assert expected in (back_imports(graph) - set(BACK_IMPORTS)) | sideways_imports(graph)
+
+
+def test_naming_the_root_package_is_no_back_import(tmp_path):
+    """``from s1x import records`` in a low module depends on records, not on the entries' floor."""
+    import shutil
+
+    root = tmp_path / "s1x"
+    shutil.copytree(PACKAGE, root, ignore=shutil.ignore_patterns("__pycache__", "*.json", "*.safetensors", "*.jsonl"))
+    target = root / "cache" / "store.py"
+    target.write_text(target.read_text() + "\nfrom s1x import records\n")
+    graph = import_graph(root)
+    assert "s1x.records" in graph["s1x.cache.store"]
+    assert back_imports(graph) == back_imports(import_graph())

@@ -16,7 +16,7 @@ def _results(run_dir):
 
 
 def _engine_and_prompts(default_run, n=120):
-    from s1x.engines.hf import HFEngine
+    from s1x.engines.hf_generate import HFEngine
     from s1x.formatting import generation_prompt
     from s1x.models import load_tokenizer
     from s1x.world import tasks
@@ -31,7 +31,8 @@ def _engine_and_prompts(default_run, n=120):
 @pytest.mark.parametrize("ignore_str", ["Wait", ""])
 def test_one_pass_and_rounds_give_identical_outputs_under_greedy(default_run, ignore_str):
     from s1x.formatting import THINK_END
-    from s1x.evaluate.controllers.budget_forcing import ForcingTokens, run_one_pass
+    from s1x.evaluate.controllers.forcing import ForcingTokens
+    from s1x.evaluate.controllers.budget_forcing import run_one_pass
     from s1x.evaluate.controllers.rounds import run_rounds
 
     engine, tok, prompts = _engine_and_prompts(default_run)
@@ -56,7 +57,8 @@ def test_one_pass_and_rounds_give_identical_outputs_under_greedy(default_run, ig
 def test_prefix_sharing_answers_equal_separate_runs(default_run):
     from s1x.evaluate.generation import answers_at_each_ignore
     from s1x.formatting import THINK_END
-    from s1x.evaluate.controllers.budget_forcing import ForcingTokens, run_one_pass
+    from s1x.evaluate.controllers.forcing import ForcingTokens
+    from s1x.evaluate.controllers.budget_forcing import run_one_pass
 
     engine, tok, prompts = _engine_and_prompts(default_run)
     tokens = ForcingTokens.from_tokenizer(tok, THINK_END, "Answer:", "Wait")

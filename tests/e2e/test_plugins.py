@@ -8,6 +8,7 @@ import json
 import os
 from pathlib import Path
 
+import pytest
 from conftest import run_cli
 
 PLUGINS = Path(__file__).resolve().parents[1] / "plugins"
@@ -29,7 +30,7 @@ def test_a_toy_engine_and_method_run_end_to_end(cache, tmp_path):
     # The kind's cells: each budget and twice it, with the kind's row field, on the rounds controller
     assert [row["budget"] for row in rows] == [4, 8, 8, 16]
     assert all(row["toy"] and row["kind"] == "toy" and row["controller"] == "rounds" for row in rows)
-    # The engine answered: 20 thinking tokens, cut at each cap, so every row is within budget at its cap
+    # The engine answered: 20 thinking tokens (its options.words), cut at each cap, so every row is within budget at its cap
     for row in rows:
         assert row["n"] == 5 and row["within_budget_rate"] == 1.0
         assert row["max_thinking_tokens"] == row["budget"]
@@ -49,8 +50,19 @@ def test_without_the_plugin_a_toy_name_is_refused_in_one_line(tmp_path):
     assert r.returncode == 2 and "cannot import 'no_such_plugin'" in r.stderr and "Traceback" not in r.stderr
 
 
-def test_a_plugin_kinds_checks_run_before_any_stage(tmp_path, cache):
-    r = run_cli(["plugins=[toy_plugin]", "method=toy", "method.num_ignore=1", SEARCH], cache, tmp_path / "run",
-                env=_env(tmp_path / "log"), timeout=300)
-    assert r.returncode == 2 and "method.num_ignore=1 is invalid: the toy method ignores no ends" in r.stderr
+@pytest.mark.parametrize("args, message", [
+    (["method=toy", "method.num_ignore=1"], "method.num_ignore=1 is invalid: the toy method ignores no ends"),
+    # a kind that says nothing of the authors' protocol is refused there, not run with its defaults
+    (["method=toy", "method.controller=authors"], "method kind toy has no authors' protocol"),
+    # the engine's own keys, typed by its options schema
+    (["engine=toy", "engine.options.words=0"], "engine.options.words=0 is invalid: the toy engine thinks at least"),
+    (["engine=toy", "engine.options.words=many"], "engine.options is invalid for the toy engine"),
+    (["engine=toy", "+engine.options.colour=red"], "engine.options is invalid for the toy engine: Key 'colour'"),
+    (["engine=hf", "+engine.options.words=3"], "engine.options={'words': 3} is invalid: the hf engine takes no options"),
+])
+def test_a_plugins_checks_run_before_any_stage(tmp_path, cache, args, message):
+    r = run_cli(["plugins=[toy_plugin]", *args, SEARCH], cache, tmp_path / "run", env=_env(tmp_path / "log"),
+                timeout=300)
+    assert r.returncode == 2 and message in r.stderr, r.stderr[-2000:]
+    assert "Traceback" not in r.stderr
     assert not (tmp_path / "run" / "results.json").exists()

@@ -82,8 +82,9 @@ def _smol_prompts(tok, n):
 
 
 def test_one_pass_and_rounds_are_token_identical_on_smollm2(checkpoint):
-    from s1x.engines.hf import HFEngine
-    from s1x.evaluate.controllers.budget_forcing import ForcingTokens, run_one_pass
+    from s1x.engines.hf_generate import HFEngine
+    from s1x.evaluate.controllers.forcing import ForcingTokens
+    from s1x.evaluate.controllers.budget_forcing import run_one_pass
     from s1x.evaluate.controllers.rounds import run_rounds
     from s1x.formatting import THINK_END
     from s1x.models import load_tokenizer

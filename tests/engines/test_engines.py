@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 import pytest
 
 from s1x.engines.base import GenerationRequest
-from s1x.engines.hf import HFEngine
+from s1x.engines.hf_generate import HFEngine
 from s1x.engines.vllm import VLLMEngine
 from s1x.formatting import THINK_END, generation_prompt
-from s1x.evaluate.controllers.budget_forcing import ForcingTokens
+from s1x.evaluate.controllers.forcing import ForcingTokens
 from s1x.evaluate.controllers.rounds import run_rounds
 from s1x.world.pretrain import build_model
 from s1x.world.tokenizer import build_tokenizer

@@ -16,7 +16,7 @@ from conftest import compose_config, free_port
 from s1x.engines.base import GenerationRequest
 from s1x.engines.openai import OpenAIEngine, ServerUnavailable
 from s1x.engines.vllm import VLLMEngine
-from s1x.evaluate.controllers.budget_forcing import ForcingTokens
+from s1x.evaluate.controllers.forcing import ForcingTokens
 from s1x.evaluate.controllers.rounds import run_rounds
 from s1x.formatting import THINK_END, generation_prompt
 from s1x.errors import ConfigError

@@ -53,9 +53,9 @@ def test_openai_engine_gives_the_text_of_the_hf_engine_under_greedy(served, chec
                                                                      capfd):
     from s1x import pipeline
     from s1x.data.benchmarks import load_benchmark
-    from s1x.engines.hf import HFEngine
+    from s1x.engines.hf_generate import HFEngine
     from s1x.evaluate.generation import generate_forced, question_prompts
-    from s1x.evaluate.controllers.budget_forcing import ForcingTokens
+    from s1x.evaluate.controllers.forcing import ForcingTokens
     from s1x.formatting import THINK_END
     from s1x.models import load_tokenizer
 

@@ -34,7 +34,7 @@ def served(vllm_available, smollm2, tmp_path_factory):
 
 
 def test_vllm_equals_hf_token_for_token_on_every_cell(vllm_engine, vllm_cells, smollm2, tmp_path):
-    from s1x.engines.hf import HFEngine
+    from s1x.engines.hf_generate import HFEngine
 
     hf = HFEngine(smollm2, vllm_engine.tokenizer, batch_size=16, dtype="float32")
     hf_cells = run_cells(hf, tmp_path)

@@ -12,7 +12,7 @@ from conftest import compose_config
 
 @pytest.fixture(scope="module")
 def tiny(default_run):
-    from s1x.engines.hf import HFEngine
+    from s1x.engines.hf_generate import HFEngine
     from s1x.data.benchmarks import load_benchmark
     from s1x.models import load_tokenizer
 

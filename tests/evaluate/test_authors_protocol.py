@@ -40,7 +40,7 @@ def _compare(engine, tok, prompts, settings, max_answer_tokens):
 
 
 def test_authors_loop_on_the_tiny_model_is_the_reference_token_for_token(default_run):
-    from s1x.engines.hf import HFEngine
+    from s1x.engines.hf_generate import HFEngine
     from s1x.formatting import prompt_text
     from s1x.models import load_tokenizer
     from s1x.world import tasks
@@ -60,7 +60,7 @@ def test_authors_loop_on_the_tiny_model_is_the_reference_token_for_token(default
 
 @pytest.fixture(scope="module")
 def smol(smollm2):
-    from s1x.engines.hf import HFEngine
+    from s1x.engines.hf_generate import HFEngine
     from s1x.formatting import prompt_text
     from s1x.models import load_tokenizer
 

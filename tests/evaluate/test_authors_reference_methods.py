@@ -140,7 +140,7 @@ def compare(engine, llm, tok, questions, overrides, tmp_path, stream=None):
 @pytest.fixture(scope="module")
 def tiny(default_run):
     from s1x.data.benchmarks import load_benchmark
-    from s1x.engines.hf import HFEngine
+    from s1x.engines.hf_generate import HFEngine
     from s1x.models import load_tokenizer
 
     ckpt = json.loads((default_run[0] / "checkpoint.json").read_text())["path"]
@@ -230,7 +230,7 @@ SMOL_CASES = {
 
 @pytest.fixture(scope="module")
 def smol(smollm2):
-    from s1x.engines.hf import HFEngine
+    from s1x.engines.hf_generate import HFEngine
     from s1x.models import load_tokenizer
     from s1x.records import BenchmarkQuestion
 

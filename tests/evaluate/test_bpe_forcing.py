@@ -12,7 +12,8 @@ import pytest
 import torch
 
 from s1x.engines.vllm import VLLMEngine
-from s1x.evaluate.controllers.budget_forcing import BudgetForcingProcessor, ForcingTokens
+from s1x.evaluate.controllers.forcing import ForcingTokens
+from s1x.evaluate.controllers.budget_forcing import BudgetForcingProcessor
 from s1x.evaluate.controllers.rounds import run_rounds
 from s1x.formatting import THINK_END, THINK_START
 from test_engines import FakeLLM, FakeSamplingParams

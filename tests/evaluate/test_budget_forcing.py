@@ -3,7 +3,8 @@
 import torch
 
 from s1x.formatting import THINK_END
-from s1x.evaluate.controllers.budget_forcing import BudgetForcingProcessor, ForcingTokens
+from s1x.evaluate.controllers.forcing import ForcingTokens
+from s1x.evaluate.controllers.budget_forcing import BudgetForcingProcessor
 from s1x.world.tokenizer import build_tokenizer
 
 TOK = build_tokenizer()

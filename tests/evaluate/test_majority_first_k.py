@@ -83,7 +83,7 @@ def test_first_k_and_split_thinking_are_the_paper_settings_and_compose():
 @pytest.fixture(scope="module")
 def random_tiny(tmp_path_factory):
     """A random tiny model and the HF engine: enough to check what is generated from which prompt."""
-    from s1x.engines.hf import HFEngine
+    from s1x.engines.hf_generate import HFEngine
     from s1x.world.pretrain import build_model
     from s1x.world.tokenizer import build_tokenizer
 

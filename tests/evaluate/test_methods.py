@@ -8,7 +8,7 @@ from conftest import compose_config
 from s1x.evaluate.generation import thinking_room
 from s1x.evaluate.methods.sampled import vote_ks
 from s1x.formatting import THINK_END
-from s1x.evaluate.controllers.budget_forcing import ForcingTokens
+from s1x.evaluate.controllers.forcing import ForcingTokens
 from s1x.evaluate.methods.kinds import plan_cells
 from s1x.errors import ConfigError
 from s1x.config.checks import validate

@@ -34,7 +34,7 @@ def test_judge_asks_again_when_undecided_and_grades():
 
 
 def test_judge_through_an_engine():
-    from s1x.engines.hf import Completion
+    from s1x.engines.hf_generate import Completion
     from s1x.selection.featurize import text_completer
     from s1x.world.tokenizer import build_tokenizer
 

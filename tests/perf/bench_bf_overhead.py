@@ -16,7 +16,7 @@ import time
 import torch
 from tiny_checkpoint import tiny_engine_setup
 
-from s1x.engines.hf import left_pad
+from s1x.engines.hf_generate import left_pad
 from s1x.evaluate.controllers.budget_forcing import run_one_pass
 from s1x.evaluate.controllers.rounds import run_rounds
 

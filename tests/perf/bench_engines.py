@@ -44,7 +44,7 @@ def main() -> None:
     from vllm_recording import s1x_serve
 
     from s1x.data.benchmarks import load_benchmark
-    from s1x.engines.hf import HFEngine
+    from s1x.engines.hf_generate import HFEngine
     from s1x.engines.openai import OpenAIEngine
     from s1x.engines.vllm import VLLMEngine
     from s1x.models.source import model_config_of, resolve_model

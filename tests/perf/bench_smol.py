@@ -32,7 +32,7 @@ from bench_bf_overhead import best_of, same_steps_plain  # noqa: E402
 from conftest import compose_config  # noqa: E402
 from serving import transformers_serve  # noqa: E402
 
-from s1x.engines.hf import HFEngine  # noqa: E402
+from s1x.engines.hf_generate import HFEngine  # noqa: E402
 
 
 def smol_checkpoint() -> str:
@@ -47,7 +47,8 @@ def main() -> None:
     from s1x.data.benchmarks import load_benchmark
     from s1x.engines.openai import OpenAIEngine
     from s1x.evaluate.generation import question_prompts
-    from s1x.evaluate.controllers.budget_forcing import ForcingTokens, run_one_pass
+    from s1x.evaluate.controllers.forcing import ForcingTokens
+    from s1x.evaluate.controllers.budget_forcing import run_one_pass
     from s1x.evaluate.controllers.rounds import run_rounds
     from s1x.formatting import THINK_END
     from s1x.models import load_tokenizer

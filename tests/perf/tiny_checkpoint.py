@@ -39,9 +39,9 @@ def checkpoint_from_args(description: str) -> tuple[str, argparse.Namespace]:
 def tiny_engine_setup(description: str):
     """(engine, tokenizer, prompts, forcing tokens, args): the HF engine over the tiny checkpoint and
     ``--questions`` held-out tiny questions as generation prompts, "Wait" as the ignore string."""
-    from s1x.engines.hf import HFEngine
+    from s1x.engines.hf_generate import HFEngine
     from s1x.formatting import THINK_END, generation_prompt
-    from s1x.evaluate.controllers.budget_forcing import ForcingTokens
+    from s1x.evaluate.controllers.forcing import ForcingTokens
     from s1x.models import load_tokenizer
     from s1x.world import tasks
 

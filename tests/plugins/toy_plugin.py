@@ -2,8 +2,9 @@
 "How to add"): ``plugins=[toy_plugin]`` imports this module, which registers both; the YAMLs
 beside it (``conf/engine/toy.yaml``, ``conf/method/toy.yaml``) come in by ``hydra.searchpath``.
 
-The engine answers every request with the same short thinking, ended by the end-of-turn token;
-it counts what it was asked (written to ``$TOY_ENGINE_LOG``). The method kind ``toy`` writes
+The engine answers every request with the same short thinking (``engine.options.words`` numbers,
+a key of its own typed by :class:`ToyOptions`), ended by the end-of-turn token; it counts what it
+was asked (written to ``$TOY_ENGINE_LOG``). The method kind ``toy`` writes
 two cells per budget, capped at the budget and at twice it.
 """
 
@@ -11,25 +12,33 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 
-from s1x.engines import EngineKind, register_engine
+from s1x.engines import EngineKind, engine_options, register_engine
 from s1x.engines.base import GenerationOutput
 from s1x.errors import require
 from s1x.evaluate.methods.forced import run_forced_cells
 from s1x.evaluate.methods.kinds import MethodKind, register_method_kind
-from s1x.evaluate.methods.plan import Cell
+from s1x.evaluate.methods.cell import Cell
 from s1x.formatting import end_of_turn_id
 
-THINKING = " 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20"
+
+
+@dataclass
+class ToyOptions:
+    """The toy engine's own keys (``engine.options.*``)."""
+
+    words: int = 20  # numbers in its thinking
 
 
 class ToyEngine:
     """Every request gets the same thinking text's first tokens (up to its max new tokens)."""
 
-    def __init__(self, tokenizer, log_path: str | None):
+    def __init__(self, tokenizer, log_path: str | None, words: int):
         self.tokenizer, self.log_path = tokenizer, log_path
         self.eos_id = end_of_turn_id(tokenizer)
-        self.thinking = tokenizer(THINKING, add_special_tokens=False)["input_ids"]
+        thinking = "".join(f" {i}" for i in range(1, words + 1))
+        self.thinking = tokenizer(thinking, add_special_tokens=False)["input_ids"]
         self.requests = 0
 
     def generate_requests(self, requests, desc: str = "generate"):
@@ -48,11 +57,16 @@ class ToyEngine:
 
 def _check(engine_cfg, where: str) -> None:
     require(engine_cfg.batch_size <= 1000, f"{where}.batch_size", engine_cfg.batch_size, "the toy engine takes <= 1000")
+    words = engine_options(engine_cfg).words
+    require(words > 0, f"{where}.options.words", words, "the toy engine thinks at least one number")
 
 
-register_engine(EngineKind(
-    "toy", lambda cfg, model_path, tokenizer: ToyEngine(tokenizer, os.environ.get("TOY_ENGINE_LOG")), _check,
-    cache_spec=lambda spec: {"name": spec["name"]}))
+def _build(engine_cfg, model_path, tokenizer) -> ToyEngine:
+    return ToyEngine(tokenizer, os.environ.get("TOY_ENGINE_LOG"), engine_options(engine_cfg).words)
+
+
+register_engine(EngineKind("toy", _build, _check, cache_spec=lambda spec: {"name": spec["name"], **spec["options"]},
+                           options_schema=ToyOptions))
 
 
 class Doubled(MethodKind):

@@ -128,7 +128,7 @@ def test_classify_retries_then_caches_answers(tmp_path):
 
 
 def test_text_completer_runs_prompts_through_an_engine_as_chat_turns():
-    from s1x.engines.hf import Completion
+    from s1x.engines.hf_generate import Completion
     from s1x.selection.featurize import text_completer
     from s1x.world.tokenizer import build_tokenizer
 

@@ -63,7 +63,7 @@ def test_probe_prompt_is_the_chat_template_and_assistant_header():
 
     class FakeEngine:
         def generate(self, prompts, max_new_tokens, temperature=0.0, seed=0, desc=""):
-            from s1x.engines.hf import Completion
+            from s1x.engines.hf_generate import Completion
 
             seen.update(max_new_tokens=max_new_tokens, temperature=temperature, seed=seed)
             return [Completion(tok("Answer: 7")["input_ids"], "eos", None, i) for i in range(len(prompts))]

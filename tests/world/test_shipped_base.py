@@ -17,7 +17,7 @@ import torch
 
 from conftest import ROOT, compose_config
 from s1x.cache import StageCache, StageRunner
-from s1x.world import assets as shipped
+from s1x.world import shipped_assets as shipped
 from s1x.world import build_assets
 from s1x.world.build_assets import KERNEL_FIELDS, build_default_entry
 from s1x.world.stage import pretrain_key, pretrain_spec, pretrained_base, pretraining_corpus, tiny_tokenizer

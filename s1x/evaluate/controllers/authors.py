@@ -36,7 +36,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from s1x.engines.base import GenerationRequest
-from s1x.evaluate.controllers.budget_forcing import KIND_ANSWER, KIND_DELIM, KIND_IGNORE, KIND_THINK, ForcedSample
+from s1x.evaluate.controllers.forcing import KIND_ANSWER, KIND_DELIM, KIND_IGNORE, KIND_THINK, ForcedSample
 from s1x.evaluate.controllers.rounds import request_seed
 
 # The authors' strings and numbers (vllm_causallms.py defaults, commands.sh, tasks/*/utils.py).

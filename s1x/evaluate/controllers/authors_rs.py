@@ -21,7 +21,7 @@ from typing import Sequence
 
 from s1x.evaluate.controllers.authors import (AuthorsProtocol, AuthorsRun, AuthorsTokens, RoundOutput, answer, assemble,
                                           generate_until, run_authors, strip_stops)
-from s1x.evaluate.controllers.budget_forcing import KIND_THINK
+from s1x.evaluate.controllers.forcing import KIND_THINK
 from s1x.evaluate.controllers.rounds import request_seed
 
 log = logging.getLogger("s1x")

@@ -30,7 +30,7 @@ from __future__ import annotations
 from typing import Sequence
 
 from s1x.engines.base import GenerationRequest
-from s1x.evaluate.controllers.budget_forcing import KIND_ANSWER, KIND_DELIM, KIND_IGNORE, KIND_THINK, ForcedSample, ForcingTokens
+from s1x.evaluate.controllers.forcing import KIND_ANSWER, KIND_DELIM, KIND_IGNORE, KIND_THINK, ForcedSample, ForcingTokens
 
 
 def request_seed(seed: int, round_: int, row: int) -> int:

@@ -14,7 +14,7 @@ from s1x.errors import require
 from s1x.evaluate.controllers.authors import SCC_BF_THINK_START, SCC_BF_UNTIL, SUFFIX_CLASS, SUFFIX_STEPS, SUFFIX_TOKENS
 from s1x.evaluate.generation import answers_at_each_ignore, generate_forced, question_prompts, thinking_room
 from s1x.evaluate.methods.kinds import MethodKind, MethodRun, register_method_kind, with_label
-from s1x.evaluate.methods.plan import Cell
+from s1x.evaluate.methods.cell import Cell
 from s1x.evaluate.sample_records import grade_samples
 from s1x.formatting import budget_statement
 
@@ -55,9 +55,14 @@ class Forced(MethodKind):
     """Budget forcing at ``max_thinking_tokens`` (``none``: "s1 without budget forcing")."""
 
     name = "none"
+    has_authors_protocol = True
 
     def run(self, run: MethodRun) -> list[dict]:
         return run_forced_cells(run, self.row_extra(run.method))
+
+    def authors_cap(self, method, cell: Cell):
+        # none, scc and ccc (and scc_bf, whose steps the protocol counts) cap thinking at max_thinking_tokens
+        return method.max_thinking_tokens
 
     def authors_unsplit(self, method) -> bool:
         return self.name == "none"  # their path without thinking gen_kwargs: one generation, no split

@@ -20,7 +20,7 @@ from pathlib import Path
 
 from s1x.records import write_json, write_jsonl
 from s1x.errors import ConfigError
-from s1x.evaluate.methods.plan import Cell
+from s1x.evaluate.methods.cell import Cell
 from s1x.evaluate.sample_records import Grading, cross_grade, summarize
 
 BUILTIN = {**dict.fromkeys(("none", "bf", "tcc", "tcc_bf", "scc", "scc_bf", "ccc"), "s1x.evaluate.methods.forced"),
@@ -76,6 +76,9 @@ class MethodKind:
     # The countdown unit its prompt statement states (tokens | steps): the trained trace format
     # must count in it (method.trace_format / sft.trace_format), or None.
     statement_unit: str | None = None
+    # Runs under method.controller=authors (the authors_* hooks below say how); a kind without it
+    # is refused there, not run with the defaults.
+    has_authors_protocol: bool = False
 
     def cells(self, method) -> list[Cell]:
         """The cells (one results row each), in results order."""
@@ -108,11 +111,15 @@ class MethodKind:
 
     def authors_cap(self, method, cell: Cell):
         """The thinking cap of this cell (a number, or ``auto``)."""
-        return method.max_thinking_tokens
+        return method.max_thinking_tokens if cell.cap is None else cell.cap
 
     def authors_copies(self, method) -> int:
         """Generations per question (majority: its K samples)."""
         return 1
+
+    def authors_sample_indexed(self, method) -> bool:
+        """Whether each sample record carries its ``sample_index`` among the question's copies."""
+        return self.authors_copies(method) > 1
 
     def authors_unsplit(self, method) -> bool:
         """One generation without a thinking split (no think start, no forced answer)."""
@@ -139,6 +146,9 @@ class MethodKind:
 
 def register_method_kind(kind: MethodKind) -> MethodKind:
     """Make ``method.kind=<kind.name>`` run ``kind`` (a plugin's module calls this on import)."""
+    if kind.name in BUILTIN and type(kind).__module__ != BUILTIN[kind.name]:
+        raise ConfigError(f"a plugin registers a method kind named {kind.name!r}, a built-in kind's name: "
+                          "choose another")
     _REGISTERED[kind.name] = kind
     return kind
 

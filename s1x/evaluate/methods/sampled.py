@@ -9,8 +9,8 @@ from pathlib import Path
 from s1x.errors import require
 from s1x.evaluate.generation import generate_forced, question_prompts, thinking_room
 from s1x.evaluate.methods.kinds import MethodKind, MethodRun, register_method_kind
-from s1x.evaluate.controllers.budget_forcing import ForcedSample
-from s1x.evaluate.methods.plan import Cell
+from s1x.evaluate.controllers.forcing import ForcedSample
+from s1x.evaluate.methods.cell import Cell
 from s1x.evaluate.sample_records import Grading, grade_samples, summarize
 from s1x.evaluate.votes import maj_score, rule_equal, vote_keys
 from s1x.records import write_jsonl
@@ -131,6 +131,7 @@ class RejectionSampling(MethodKind):
     """``rs``: sample until thinking fits each budget (one cell per budget)."""
 
     name, needs_budgets = "rs", True
+    has_authors_protocol = True
 
     def cells(self, method) -> list[Cell]:
         return [Cell(f"{method.name}-{b}", b, b, None, None) for b in method.budgets]
@@ -182,6 +183,7 @@ class Majority(MethodKind):
     """``majority``: K samples per question, maj@k for each k (one cell, rows per k)."""
 
     name = "majority"
+    has_authors_protocol = True
 
     def check(self, method, cfg) -> None:
         from s1x.evaluate.votes import ESTIMATORS
@@ -226,6 +228,9 @@ class Majority(MethodKind):
 
     def authors_copies(self, method) -> int:
         return method.samples
+
+    def authors_sample_indexed(self, method) -> bool:
+        return True  # maj@k reads sample_index, even with one sample
 
     def authors_unsplit(self, method) -> bool:
         return not method.split_thinking  # their first Majority command: one plain generation each
