@@ -63,3 +63,27 @@ def test_the_cli_keys_exist_in_the_root_schema():
                 "setting", "sweeps"):
         assert key in fields and key in DOC, key
     assert keys, "the CLI keys section lists keys"
+
+
+def _fields(paragraph_start: str, paragraph_end: str) -> set[str]:
+    files = DOC[DOC.index("## Files"):DOC.index("## Python API")]
+    part = files[files.index(paragraph_start):files.index(paragraph_end)]
+    return set(re.findall(r"`(\w+)`", part)) - {"results", "samples"}
+
+
+def test_the_run_dir_fields_are_in_a_real_run(default_run):
+    """The results.json and samples.jsonl fields the document names, in the default run's files."""
+    import json
+
+    run_dir, proc = default_run
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    results = json.loads((run_dir / "results.json").read_text())
+    top = _fields("`results.json`", "`results` rows")
+    rows = _fields("`results` rows", "`samples.jsonl`")
+    samples = _fields("`samples.jsonl`", "run dir")
+    assert top and rows and samples
+    assert top <= set(results), top - set(results)
+    for row in results["results"]:
+        assert rows <= set(row), rows - set(row)
+        first = json.loads((run_dir / row["samples"]).read_text().splitlines()[0])
+        assert samples <= set(first), samples - set(first)
