@@ -49,7 +49,7 @@ GOODS = ["pens", "books", "cups", "hats", "kites", "bags", "socks", "plates", "l
 _C, _V = "bdfgklmnprstvz", "aeiou"
 
 # Steps per problem, per domain: one trace line each, about 8-12 SmolLM2 tokens a line, so the
-# traces run from ~15 to ~170 tokens (budgets 16/32/64/128 cut through them).
+# traces run from ~17 to ~165 tokens (budgets 16/32/64/128 cut through them).
 STEPS = {"running_sum": (1, 12), "unit_chain": (1, 9), "search": (1, 8), "shopping": (1, 6)}
 
 
