@@ -93,7 +93,8 @@ def _prod(xs) -> int:
 
 
 def _search(r: random.Random, steps: int) -> dict:
-    """Tries = steps: the answer is the ``steps``-th multiple of ``a`` above ``start``."""
+    """The answer is the ``steps``-th multiple of ``a`` above ``start`` (a step fewer, now and
+    then, where draws rarely reach that many tries; ``metadata`` records the real count)."""
     while True:
         a, b = r.randint(2, 19), r.randint(2, 13)
         if a == b:
