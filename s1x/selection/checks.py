@@ -82,7 +82,7 @@ def preflight_selection(cfg) -> None:
         check_model_ref("pool.featurize.tokenizer", f.tokenizer, "tokenizer")
     if "difficulty" in cfg.selection.filters:
         for i, p in enumerate(f.probes):
-            if not p.model.startswith("base@"):
+            if p.model != "base" and not p.model.startswith("base@"):
                 check_model_ref(f"pool.featurize.probes[{i}].model", p.model)
     if f.classifier.model:
         check_model_ref("pool.featurize.classifier.model", f.classifier.model)

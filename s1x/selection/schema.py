@@ -14,7 +14,8 @@ class ProbeConfig:
     """A probe model for the difficulty filter: its greedy answers are graded per question."""
 
     name: str = ""
-    # hub id or path, or base@<step>: the tiny base model's pretraining checkpoint at that step
+    # hub id or path; base: the run's own base model (`model`, as resolved: hub, dir or converted GGUF);
+    # base@<step>: the tiny base model's pretraining checkpoint at that step
     model: str = ""
     # chat: chat template + assistant header, as the authors' probes | plain: question + think (tiny base)
     prompt: str = "chat"

@@ -161,10 +161,12 @@ def selection_stage(cfg, runner: StageRunner, tokenizer, tok_id: str, build: boo
     base = None
     probes = {}
     to_run = [pr for pr in fcfg.probes if probe_feature(pr.name) not in given] if probes_needed(cfg) else []
-    if any(pr.model.startswith("base@") for pr in to_run):
+    if any(pr.model == "base" or pr.model.startswith("base@") for pr in to_run):
         base = base_model()  # its own stage, not timed inside a probe; its digest identifies the probes
     for pr in to_run:
-        if pr.model.startswith("base@"):
+        if pr.model == "base":  # the run's own base model, as resolved (a hub id, a dir, a converted GGUF)
+            identity = base[1]
+        elif pr.model.startswith("base@"):
             identity = f"{base[1]}@{int(pr.model.split('@', 1)[1])}"
         else:
             identity = model_identity(pr.model, memo)
@@ -174,7 +176,9 @@ def selection_stage(cfg, runner: StageRunner, tokenizer, tok_id: str, build: boo
 
         def build_probe(tmp: Path, pr=pr) -> dict:
 
-            if pr.model.startswith("base@"):
+            if pr.model == "base":
+                path, probe_tok = base[0], tokenizer()
+            elif pr.model.startswith("base@"):
                 path, probe_tok = str(Path(base[0]) / "checkpoints" / f"step-{pr.model.split('@', 1)[1]}"), tokenizer()
             else:
                 path, probe_tok = pr.model, load_tokenizer(pr.model)

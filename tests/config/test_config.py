@@ -23,7 +23,7 @@ def _options():
 def test_every_group_option_composes_and_validates():
     options = _options()
     # Counted so a new option cannot be silently skipped (the torchtune bug).
-    assert len(options) == 49, options
+    assert len(options) == 54, options
     assert {g for g, _ in options} == set(GROUPS)
     for group, option in options:
         if group == "model" and option == "hub":
@@ -93,6 +93,30 @@ def test_paper_setting_switches_model_pool_sft_benchmarks_and_budgets():
     # Orthogonal groups still override the setting's choices.
     assert compose_config(["setting=paper", "selection=1k-random"]).selection.name == "1k-random"
     assert compose_config(["setting=paper", "sft=tiny"]).sft.name == "tiny"
+
+
+def test_smol_scaling_setting_bundles_the_chains_recipe():
+    from s1x.config.checks import preflight
+
+    cfg = compose_config(["setting=smol-scaling"])
+    assert (cfg.model.name, cfg.pool.name, cfg.sft.name, list(cfg.benchmark)) == (
+        "smollm2-135m-instruct", "chains", "smol-scaling", ["chains"])
+    s = cfg.sft
+    assert (s.lr, s.epochs, s.global_batch_size, s.precision, s.loss_average) == (3e-4, 3, 16, "fp32", "sequence")
+    sel = cfg.selection
+    assert (sel.name, sel.n, list(sel.filters)) == ("s1k", 160, ["dedup", "decontaminate", "quality", "difficulty"])
+    assert (list(sel.keep), list(sel.benchmark_sources)) == ([], [])  # domains drawn uniformly
+    # Difficulty: the run's own base model as the probe (offline: the converted GGUF), no hub id to check.
+    assert [(p.name, p.model, p.grader) for p in cfg.pool.featurize.probes] == [("base", "base", "integer")]
+    m = cfg.method
+    assert (list(m.budgets), m.controller, m.num_ignore, m.answer_each_ignore) == ([16, 32, 64, 128], "authors", 2, True)
+    validate(cfg)
+    preflight(cfg)
+    # The sweep's other arms: a random selection of the same size, and the base model evaluated as given.
+    random = compose_config(["setting=smol-scaling", "selection=1k-random"])
+    assert (random.selection.n, list(random.method.budgets)) == (160, [16, 32, 64, 128])
+    validate(random)
+    validate(compose_config(["setting=smol-scaling", "stages=[evaluate]"]))
 
 
 def test_misspelled_key_and_wrong_type_fail_at_compose():

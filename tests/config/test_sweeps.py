@@ -15,7 +15,8 @@ SWEEPS = {"table2": ("selection", ["s1k", "1k-random", "1k-diverse", "1k-longest
           "table3": ("method", ["bf", "tcc", "tcc_bf", "scc", "scc_bf", "ccc", "rs"]),
           "figure1": ("method", ["bf"]),
           "figure4a": ("method", ["bf", "bf_extend"]),
-          "figure4b": ("method", ["bf", "majority"])}
+          "figure4b": ("method", ["bf", "majority"]),
+          "smol-scaling": ("selection", ["s1k", "1k-random"])}
 LAUNCHERS = {"local": (1, 0), "slurm": (1, None), "slurm_gpu1": (1, 1), "slurm_gpu8": (1, 8), "slurm_2x8": (2, 8)}
 
 

@@ -1,0 +1,114 @@
+"""The smol-scaling setting's shipped data (s1x/resources/chains.py): exactly what its generator
+writes, every answer right, trace lengths spread over the budgets, held out by word 8-grams."""
+
+import json
+import re
+from collections import Counter
+
+from conftest import compose_config
+from s1x.resources import chains
+from s1x.selection.decontam import decontaminate
+
+BUDGETS = (16, 32, 64, 128)
+
+
+def _jsonl(path):
+    return [json.loads(x) for x in path.read_text().splitlines()]
+
+
+def _pool():
+    return _jsonl(chains.POOL_FILE)
+
+
+def test_shipped_files_are_what_the_generator_writes():
+    assert _jsonl(chains.POOL_FILE) == chains.pool_rows()
+    assert _jsonl(chains.DEV_FILE) == chains.dev_rows()
+    assert _jsonl(chains.TEST_FILE) == chains.benchmark_rows()
+
+
+def test_sizes_schema_and_domains():
+    pool, dev, test = _pool(), _jsonl(chains.DEV_FILE), _jsonl(chains.TEST_FILE)
+    assert (len(pool), len(dev), len(test)) == (600, 60, 160)
+    assert set(pool[0]) == {"question", "solution", "cot_type", "source_type", "domain", "metadata", "cot",
+                            "thinking_trajectories", "attempt"}
+    assert all(set(r) == {"problem", "answer", "id"} for r in dev + test)
+    assert len({r["id"] for r in dev + test}) == len(dev) + len(test)
+    # Every domain is in the pool and the test set, about equally often (domains in turn).
+    assert Counter(r["domain"] for r in pool) == dict.fromkeys(chains.DOMAINS, 150)
+    assert all(r["source_type"] == f"chains/{r['domain']}" for r in pool)
+    assert len({r["question"].lower() for r in pool}) == len(pool)  # nothing for dedup to drop
+
+
+def _left_to_right(expression: str) -> int:
+    words = expression.split()
+    value = int(words[0])
+    for op, n in zip(words[1::2], map(int, words[2::2])):
+        value = value + n if op == "+" else value - n if op == "-" else value * n
+    return value
+
+
+def test_every_answer_is_right():
+    """Recomputed from each problem's structured form, and the trace's own steps add up to it."""
+    for r in _pool():
+        m = json.loads(r["metadata"])
+        answer = chains.solve(m["domain"], m)
+        assert str(answer) == r["solution"] and r["attempt"] == f"Answer: {answer}" and answer >= 0, r
+        trace = r["thinking_trajectories"][0]
+        assert trace.endswith(f"So the answer is {answer}.")
+        steps = re.findall(r"((?:\d+ [-+x] )+\d+) = (\d+)", trace)  # "33 + 27 + 68 = 128", one operator a line
+        assert steps or m["domain"] == "search", trace
+        for expression, result in steps:
+            assert _left_to_right(expression) == int(result), (expression, result, trace)
+        for x, d, rest in re.findall(r"(\d+) / (\d+) leaves (\d+)", trace):
+            assert int(x) % int(d) == int(rest) != 0, trace
+        # More steps, more lines: every step is one line of the trace.
+        assert len(trace.splitlines()) >= m["steps"] + 1
+    # The benchmark questions regenerate to their answers (same generator, seeded).
+    made = {p["question"]: p["answer"] for seed, n in ((chains.TEST_SEED, 3 * chains.TEST_SIZE),
+                                                       (chains.DEV_SEED, 3 * chains.DEV_SIZE))
+            for p in chains.problems(n, seed)}
+    for r in _jsonl(chains.DEV_FILE) + _jsonl(chains.TEST_FILE):
+        assert str(made[r["problem"]]) == r["answer"], r
+
+
+def test_trace_lengths_spread_over_the_budgets():
+    """In SmolLM2-like tokens (digits one each: SmolLM2's BPE splits numbers): a 16-token budget
+    ends nearly every trace early, 128 lets most finish, and within each domain more steps mean
+    a longer trace."""
+    pool = _pool()
+    lengths = [chains.approx_tokens(r["thinking_trajectories"][0]) for r in pool]
+    within = [sum(n <= b for n in lengths) / len(lengths) for b in BUDGETS]
+    assert within[0] <= 0.05 and 0.05 <= within[1] <= 0.3 and 0.25 <= within[2] <= 0.6 and within[3] >= 0.8, within
+    for domain in chains.DOMAINS:
+        by_steps = {}
+        for r, n in zip(pool, lengths):
+            if r["domain"] == domain:
+                by_steps.setdefault(json.loads(r["metadata"])["steps"], []).append(n)
+        means = [sum(v) / len(v) for _, v in sorted(by_steps.items())]
+        assert len(means) >= 4 and means == sorted(means), (domain, means)
+    # Word counts tell the same story without any token estimate.
+    words = sorted(len(r["thinking_trajectories"][0].split()) for r in pool)
+    assert words[0] < 16 and words[len(words) // 2] > 25
+
+
+def test_no_word_8gram_shared_between_pool_and_benchmarks():
+    pool = [r["question"] for r in _pool()]
+    dev, test = ([r["problem"] for r in _jsonl(f)] for f in (chains.DEV_FILE, chains.TEST_FILE))
+    keep, hits = decontaminate(pool, {"chains": test, "chains-dev": dev})
+    assert len(keep) == len(pool) and not hits
+    keep, hits = decontaminate(dev, {"chains": test})
+    assert len(keep) == len(dev) and not hits
+
+
+def test_the_configs_point_at_the_shipped_files():
+    from s1x.data.benchmarks import load_benchmark
+    from s1x.data.rows import rows_from
+    from s1x.selection.pools import s1k_schema_pool
+
+    cfg = compose_config(["setting=smol-scaling", "benchmark=[chains,chains-dev]"])
+    assert cfg.pool.path == str(chains.POOL_FILE)
+    pool = s1k_schema_pool(rows_from(cfg.pool.path), cfg.pool.trace_source, cfg.pool.featurize.probes)
+    assert len(pool) == 600 and {p.domain for p in pool} == set(chains.DOMAINS)
+    assert all(p.features["given"] == ["domain"] for p in pool)  # the domain is taken as given
+    assert len(load_benchmark(cfg.benchmark["chains"])) == 160
+    assert len(load_benchmark(cfg.benchmark["chains-dev"])) == 60
