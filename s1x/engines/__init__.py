@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from omegaconf import OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
 from s1x.engines.base import Engine
 from s1x.errors import ConfigError, require
@@ -104,7 +105,7 @@ def _check_options(kind: EngineKind, options, where: str) -> None:
         return
     try:
         OmegaConf.merge(OmegaConf.structured(kind.options_schema), options)
-    except Exception as e:  # omegaconf's ValidationError / ConfigKeyError name the key and the type
+    except OmegaConfBaseException as e:  # ValidationError / ConfigKeyError: they name the key and the type
         raise ConfigError(f"{where}.options is invalid for the {kind.name} engine: "
                           f"{str(e).splitlines()[0]}") from None
 

@@ -28,10 +28,13 @@ the pool (numbers can line up) is skipped.
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 import re
 from pathlib import Path
+
+from s1x.records import write_jsonl
 
 HERE = Path(__file__).resolve().parent
 POOL_FILE, DEV_FILE, TEST_FILE = HERE / "chains_pool.jsonl", HERE / "chains_dev.jsonl", HERE / "chains_test.jsonl"
@@ -217,8 +220,10 @@ def approx_tokens(text: str) -> int:
     return len(_TOKEN.findall(text))
 
 
+@functools.cache
 def pool_rows() -> list[dict]:
-    """Pool rows in the s1K column schema, with a ``domain`` column."""
+    """Pool rows in the s1K column schema, with a ``domain`` column (made once: the held-out
+    sets are drawn against it)."""
     return [{"question": p["question"], "solution": str(p["answer"]), "cot_type": "math",
              "source_type": f"chains/{p['domain']}", "domain": p["domain"], "cot": None,
              "metadata": json.dumps({"domain": p["domain"], "steps": p["steps"], **p["metadata"]}, sort_keys=True),
@@ -247,10 +252,6 @@ def benchmark_rows() -> list[dict]:
     """The held-out benchmark, disjoint from the pool and from the dev questions."""
     avoid = [r["question"] for r in pool_rows()] + [r["problem"] for r in dev_rows()]
     return _held_out(TEST_SIZE, TEST_SEED, "chains", avoid)
-
-
-def write_jsonl(path: Path, rows: list[dict]) -> None:
-    path.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in rows))
 
 
 if __name__ == "__main__":

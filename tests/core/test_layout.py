@@ -144,6 +144,17 @@ def test_few_loose_modules_and_no_shims():
     assert not (PACKAGE / "evaluate" / "engines").exists(), "engines are s1x/engines"
 
 
+def _graph_with(tmp_path: Path, module_path: str, source: str) -> dict[str, set[str]]:
+    """The import graph of a copy of the package with ``source`` appended to one module."""
+    import shutil
+
+    root = tmp_path / "s1x"
+    shutil.copytree(PACKAGE, root, ignore=shutil.ignore_patterns("__pycache__", "*.json", "*.safetensors", "*.jsonl"))
+    target = root / module_path
+    target.write_text(target.read_text() + "\n" + source)
+    return import_graph(root)
+
+
 @pytest.mark.parametrize("module_path, source, expected", [
     ("grading/stated.py", "from s1x.grading.graders import KINDS\n", "circle"),
     ("models/loading.py", "from s1x.selection.funnel import FILTERS\n", ("s1x.models.loading", "s1x.selection.funnel")),
@@ -152,13 +163,7 @@ def test_few_loose_modules_and_no_shims():
 ])
 def test_a_planted_back_import_or_circle_is_found(tmp_path, module_path, source, expected):
     """Copy the package, plant one import, and the checks name it."""
-    import shutil
-
-    root = tmp_path / "s1x"
-    shutil.copytree(PACKAGE, root, ignore=shutil.ignore_patterns("__pycache__", "*.json", "*.safetensors", "*.jsonl"))
-    target = root / module_path
-    target.write_text(target.read_text() + "\n" + source)
-    graph = import_graph(root)
+    graph = _graph_with(tmp_path, module_path, source)
     if expected == "circle":
         assert any("s1x.grading.stated" in c for c in circles(graph))
     else:
@@ -167,12 +172,6 @@ def test_a_planted_back_import_or_circle_is_found(tmp_path, module_path, source,
 
 def test_naming_the_root_package_is_no_back_import(tmp_path):
     """``from s1x import records`` in a low module depends on records, not on the entries' floor."""
-    import shutil
-
-    root = tmp_path / "s1x"
-    shutil.copytree(PACKAGE, root, ignore=shutil.ignore_patterns("__pycache__", "*.json", "*.safetensors", "*.jsonl"))
-    target = root / "cache" / "store.py"
-    target.write_text(target.read_text() + "\nfrom s1x import records\n")
-    graph = import_graph(root)
+    graph = _graph_with(tmp_path, "cache/store.py", "from s1x import records\n")
     assert "s1x.records" in graph["s1x.cache.store"]
     assert back_imports(graph) == back_imports(import_graph())

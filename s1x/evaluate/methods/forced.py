@@ -60,10 +60,6 @@ class Forced(MethodKind):
     def run(self, run: MethodRun) -> list[dict]:
         return run_forced_cells(run, self.row_extra(run.method))
 
-    def authors_cap(self, method, cell: Cell):
-        # none, scc and ccc (and scc_bf, whose steps the protocol counts) cap thinking at max_thinking_tokens
-        return method.max_thinking_tokens
-
     def authors_unsplit(self, method) -> bool:
         return self.name == "none"  # their path without thinking gen_kwargs: one generation, no split
 

@@ -111,7 +111,7 @@ class MethodKind:
 
     def authors_cap(self, method, cell: Cell):
         """The thinking cap of this cell (a number, or ``auto``)."""
-        return method.max_thinking_tokens if cell.cap is None else cell.cap
+        return method.max_thinking_tokens
 
     def authors_copies(self, method) -> int:
         """Generations per question (majority: its K samples)."""
