@@ -1,5 +1,7 @@
-"""``python -m s1x.analysis <table2|table3|figure1|figure4a|figure4b|regrade> <dir> [options]``: regenerate a
-paper table or figure from run dirs (a multirun dir or any dir above run dirs), printed and written to files.
+"""``python -m s1x.analysis <table2|table3|figure1|figure4a|figure4b|scaling|regrade> <dir> [options]``: regenerate
+a paper table or figure from run dirs (a multirun dir or any dir above run dirs), printed and written to files.
+``scaling`` is the s1 effect in one report: accuracy per budget, the rise with its CI, Control, Scaling,
+"Wait" xN and the difference to ``--reference``, with its figure (s1x.analysis.budget_scaling).
 ``regrade`` (or ``--regrade`` before a table or figure) grades every run dir's samples again with the
 current graders, in place, and says how many grades changed (an lm-eval import is a run dir too).
 A malformed run dir is one line naming the file and the field, and exit status 2."""
@@ -29,19 +31,19 @@ def _positive(kind):
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m s1x.analysis", description=__doc__)
-    parser.add_argument("what", choices=["table2", "table3", "figure1", "figure4a", "figure4b", "regrade"])
+    parser.add_argument("what", choices=["table2", "table3", "figure1", "figure4a", "figure4b", "scaling", "regrade"])
     parser.add_argument("dir", type=Path, help="a multirun dir or a dir holding run dirs")
     parser.add_argument("--out", type=Path, help="where to write files (default: <dir>/analysis)")
-    parser.add_argument("--reference", default="s1k", help="table2: the selection the CIs compare against")
-    parser.add_argument("--method", help="table2/figure1/figure4b: the (sequential) method whose rows are "
+    parser.add_argument("--reference", default="s1k", help="table2/scaling: the selection the CIs compare against")
+    parser.add_argument("--method", help="table2/figure1/figure4b/scaling: the (sequential) method whose rows are "
                                          "reported (default bf; figure4a: bf_extend)")
-    parser.add_argument("--benchmark", help="table3/figure4b: the benchmark (default: the first found)")
+    parser.add_argument("--benchmark", help="table3/figure4b/scaling: the benchmark (default: the first found; scaling: the only one)")
     parser.add_argument("--parallel", default="majority", help="figure4b: the parallel method (vs --method)")
     parser.add_argument("--compute-unit", type=_positive(float), default=None,
-                        help="table3: Scaling is in accuracy points per this many thinking tokens "
+                        help="table3/scaling: Scaling is in accuracy points per this many thinking tokens "
                              "(default: a power of ten from the computes' range, printed in the header)")
-    parser.add_argument("--resamples", type=_positive(int), default=10_000, help="table2: bootstrap resamples")
-    parser.add_argument("--seed", type=int, default=0, help="table2: the bootstrap's seed")
+    parser.add_argument("--resamples", type=_positive(int), default=10_000, help="table2/scaling: bootstrap resamples")
+    parser.add_argument("--seed", type=int, default=0, help="table2/scaling: the bootstrap's seed")
     parser.add_argument("--regrade", action="store_true",
                         help="first grade every run dir's samples again with the current graders (in place)")
     return parser
@@ -84,6 +86,14 @@ def _analyse(args) -> int:
         for name, lines in points.items():
             _print_points(name, lines)
         written = f"{out / (args.what + '.png')} and its PDF"
+    elif args.what == "scaling":
+        from s1x.analysis.budget_scaling import write_scaling
+
+        table, paths = write_scaling(col, out, benchmark=args.benchmark, method=args.method or "bf",
+                                     reference=args.reference, compute_unit=args.compute_unit,
+                                     n_resamples=args.resamples, seed=args.seed)
+        print(table.markdown())
+        written = ", ".join(str(p) for p in paths)
     elif args.what == "figure4b":
         from s1x.analysis.figures import figure4b
 

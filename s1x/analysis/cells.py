@@ -17,6 +17,8 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from s1x.analysis.collect import Collection, Run
 from s1x.analysis.inputs import AnalysisInputError, read_yaml
 
@@ -157,6 +159,18 @@ def group_cells(col: Collection) -> dict[RowKey, Cell]:
     for cell in cells.values():
         cell.members.sort(key=lambda m: tuple((v is None, v or 0) for v in m.seed))
     return cells
+
+
+def shared_scores(cell: Cell, ref: Cell) -> tuple[list[str], np.ndarray, np.ndarray, bool]:
+    """The questions every seed of both cells answered (in the reference's order: resamples depend
+    on it), each cell's per-question score averaged over its seeds, and whether those are all the
+    questions of both."""
+    mine = [m.run.scores(m.row) for m in cell.members]
+    theirs = [m.run.scores(m.row) for m in ref.members]
+    ids = [i for i in theirs[0] if all(i in s for s in mine + theirs)]
+    a = np.array([[s[i] for s in mine] for i in ids]).reshape(len(ids), len(mine)).mean(axis=1)
+    b = np.array([[s[i] for s in theirs] for i in ids]).reshape(len(ids), len(theirs)).mean(axis=1)
+    return ids, a, b, all(len(s) == len(ids) for s in mine + theirs)
 
 
 def _seed_text(seed: tuple) -> str:

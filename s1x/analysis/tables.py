@@ -13,10 +13,8 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
 from s1x.analysis.cells import (Cell, SeriesKey, budget_order, display_name, group_cells, refuse_without_thinking_counts,
-                                spread_text, who)
+                                shared_scores, spread_text, who)
 from s1x.analysis.collect import Collection
 from s1x.analysis.inputs import AnalysisInputError
 from s1x.analysis.metrics import RunPoint, auto_compute_unit, control, performance, scaling_with_reason
@@ -39,18 +37,6 @@ def _final_cells(cells: dict, keep) -> dict[SeriesKey, dict[str, Cell]]:
     return out
 
 
-def _shared_scores(cell: Cell, ref: Cell) -> tuple[list[str], np.ndarray, np.ndarray, bool]:
-    """The questions every seed of both cells answered (in the reference's order: resamples depend
-    on it), each cell's per-question score averaged over its seeds, and whether those are all the
-    questions of both."""
-    mine = [m.run.scores(m.row) for m in cell.members]
-    theirs = [m.run.scores(m.row) for m in ref.members]
-    ids = [i for i in theirs[0] if all(i in s for s in mine + theirs)]
-    a = np.array([[s[i] for s in mine] for i in ids]).reshape(len(ids), len(mine)).mean(axis=1)
-    b = np.array([[s[i] for s in theirs] for i in ids]).reshape(len(ids), len(theirs)).mean(axis=1)
-    return ids, a, b, all(len(s) == len(ids) for s in mine + theirs)
-
-
 def _table2_cell(cell: Cell, ref: Cell | None, reference: str, n_resamples: int, confidence: float, seed: int,
                  flags: set) -> str:
     spread = spread_text([100 * a for a in cell.accuracies], ".1f")
@@ -58,7 +44,7 @@ def _table2_cell(cell: Cell, ref: Cell | None, reference: str, n_resamples: int,
         flags.add("seeds")
     if ref is None or ref is cell:
         return f"{100 * cell.accuracy:.1f}{spread}"
-    ids, a, b, complete = _shared_scores(cell, ref)
+    ids, a, b, complete = shared_scores(cell, ref)
     if not ids:
         flags.add("disjoint")
         return f"{100 * cell.accuracy:.1f} (no question shared with {reference}: no interval){spread}"
