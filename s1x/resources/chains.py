@@ -1,15 +1,19 @@
 """The smol-scaling setting's data: multi-step problems whose answer needs the steps.
 
 Budget forcing can only show test-time scaling when a longer thinking budget lets
-the model do more of the work an answer needs. These problems are chains of small
-steps (one line of the trace each) in four domains, with a number of steps drawn
-per problem, so trace length, and difficulty, grow with the steps:
+the model do more of the work an answer needs, and a 135M-parameter model can only
+learn, from ~160 examples, steps it can already nearly do. So each step here is a
+look-up or a one-digit sum, one numbered line of the trace, and the number of steps
+is drawn per problem: trace length, and difficulty, grow with the steps. Four domains:
 
-- ``running_sum``: start with a number, then add, subtract and double in turn;
-- ``unit_chain``: convert an amount through a chain of made-up units;
-- ``search``: countdown-style trial: the first multiple of one number above a
-  start that is also a multiple of another, tried candidate by candidate;
-- ``shopping``: a word problem: buy several things, pay, count what is left.
+- ``boxes``: notes in boxes name the next box; follow the notes a given number of times;
+- ``mail``: houses forward letters to other houses; where is a letter after k sends;
+- ``rooms``: doors lead from room to room; where do k doors take you;
+- ``tally``: a counter starts somewhere and moves up and down by one-digit steps.
+
+The three look-up domains list their notes shuffled, with notes off the path, and
+every box on the path has a note: the answer is found only by following the chain
+the stated number of times (no note says "stop"). Numbers are 10-99: two digits each.
 
 This generator (fixed seeds) wrote ``chains_pool.jsonl`` (the s1K column schema:
 question, solution, cot_type, source_type, metadata, thinking_trajectories,
@@ -40,152 +44,84 @@ HERE = Path(__file__).resolve().parent
 POOL_FILE, DEV_FILE, TEST_FILE = HERE / "chains_pool.jsonl", HERE / "chains_dev.jsonl", HERE / "chains_test.jsonl"
 POOL_SIZE, DEV_SIZE, TEST_SIZE = 600, 60, 160
 POOL_SEED, DEV_SEED, TEST_SEED = 24, 25, 26
-DOMAINS = ("running_sum", "unit_chain", "search", "shopping")
+# Held-out sets are the first n of CANDIDATES * n seeded draws that share no word 8-gram with the pool.
+CANDIDATES = 6
+DOMAINS = ("boxes", "mail", "rooms", "tally")
 
-NAMES = ["Mia", "Leo", "Ava", "Sam", "Nora", "Omar", "Ivy", "Ben", "Zoe", "Raj", "Lily", "Tom", "Ada", "Eli", "Kai",
-         "Una", "Max", "Rosa", "Finn", "Gia", "Hugo", "Iris", "Jon", "Kim", "Luz", "Milo", "Nia", "Otto", "Pia", "Rex"]
-GOODS = ["pens", "books", "cups", "hats", "kites", "bags", "socks", "plates", "lamps", "maps", "shirts", "bowls",
-         "combs", "drums", "flags", "gloves", "jars", "keys", "mugs", "nets", "pots", "rings", "ropes", "spoons",
-         "tents", "toys", "vases", "whistles", "boxes", "candles"]
-# Made-up unit names (consonant-vowel-consonant-vowel-consonant): thousands of them, so two
-# problems almost never share a run of words, and no model knows the rates beforehand.
-_C, _V = "bdfgklmnprstvz", "aeiou"
-
-# Steps per problem, per domain: one trace line each, about 8-12 SmolLM2 tokens a line, so the
-# traces run from ~17 to ~165 tokens (budgets 16/32/64/128 cut through them).
-STEPS = {"running_sum": (1, 12), "unit_chain": (1, 9), "search": (1, 8), "shopping": (1, 6)}
-
-
-def _running_sum(r: random.Random, steps: int) -> dict:
-    ops = []
-    value = r.randint(2, 30)
-    start = value
-    for _ in range(steps):
-        op = r.choice(["add", "sub", "double"] if value < 200 else ["add", "sub", "sub"])
-        if op == "double" and ops and ops[-1][0] == "double":  # "then double it" twice is a long fixed stretch
-            op = "add"
-        if op == "sub" and value < 2:
-            op = "add"
-        arg = 2 if op == "double" else r.randint(1, min(60, value - 1) if op == "sub" else 60)
-        ops.append([op, arg])
-        value = _apply(value, op, arg)
-    return {"start": start, "ops": ops}
+# Steps per problem, per domain: one trace line each, about 9-11 SmolLM2 tokens a line, so the
+# traces run from ~20 to ~120 tokens (budgets 16/32/64/128 cut through them).
+STEPS = {"boxes": (1, 10), "mail": (1, 9), "rooms": (1, 9), "tally": (1, 10)}
+LOOKUPS = ("boxes", "mail", "rooms")
+# How each look-up domain words a note in the question, and a step in the trace: the trace line
+# repeats the note's words, so a step is finding the note and copying its number.
+NOTE = {"boxes": "box {} says {}", "mail": "house {} sends to {}", "rooms": "room {} leads to {}"}
+# The ask comes first and the notes last: every word 8-gram then holds two or more drawn numbers.
+ASK = {"boxes": "From box {start} follow {k} notes; which box? Notes: {notes}.",
+       "mail": "A letter leaves house {start}, sent {k} times; which house? Routes: {notes}.",
+       "rooms": "From room {start} walk {k} doors; which room? Doors: {notes}."}
 
 
-def _apply(value: int, op: str, arg: int) -> int:
-    return value + arg if op == "add" else value - arg if op == "sub" else value * arg
+def _lookup(r: random.Random, steps: int) -> dict:
+    """A path of ``steps`` moves over distinct numbers 10-99, a note for every number on it (the
+    last one's leads off the path), and 2-4 notes off the path; notes shuffled."""
+    nodes = r.sample(range(10, 100), steps + 1 + 4)
+    path, spare = nodes[:steps + 1], nodes[steps + 1:]
+    notes = [[a, b] for a, b in zip(path, path[1:])] + [[path[-1], spare[0]]]
+    for s in spare[:r.randint(2, 4)]:
+        notes.append([s, r.choice([n for n in nodes if n != s])])
+    r.shuffle(notes)
+    return {"notes": notes, "start": path[0], "moves": steps}
 
 
-def _unit_chain(r: random.Random, steps: int) -> dict:
-    units = []
-    while len(units) < steps + 1:
-        u = "".join(r.choice(_C if i % 2 == 0 else _V) for i in range(5))
-        if u not in units:
-            units.append(u)
-    rates = [r.randint(2, 4) if i < 4 else r.choice([2, 2, 3]) for i in range(steps)]
-    while _prod(rates) > 4000:  # keep the numbers short
-        rates[rates.index(max(rates))] -= 1
-    return {"amount": r.randint(2, 5), "units": units, "rates": rates}
-
-
-def _prod(xs) -> int:
-    out = 1
-    for x in xs:
-        out *= x
+def _follow(m: dict) -> list[int]:
+    """The numbers visited, the start first."""
+    nxt, out = dict(map(tuple, m["notes"])), [m["start"]]
+    for _ in range(m["moves"]):
+        out.append(nxt[out[-1]])
     return out
 
 
-def _search(r: random.Random, steps: int) -> dict:
-    """The answer is the ``steps``-th multiple of ``a`` above ``start`` (a step fewer, now and
-    then, where draws rarely reach that many tries; ``metadata`` records the real count)."""
-    while True:
-        a, b = r.randint(2, 19), r.randint(2, 13)
-        if a == b:
-            continue
-        start = r.randint(10, 300)
-        if len(_search_tries(start, a, b)) == steps:
-            return {"start": start, "a": a, "b": b}
-        if r.random() < 0.02:  # rarely reachable counts: draw a fresh pair sooner
-            steps = max(1, steps - 1)
-
-
-def _search_tries(start: int, a: int, b: int) -> list[int]:
-    """The multiples of ``a`` above ``start`` tried in turn, up to the first that ``b`` divides."""
-    x, out = (start // a + 1) * a, []
-    while True:
-        out.append(x)
-        if x % b == 0:
-            return out
-        x += a
-
-
-def _shopping(r: random.Random, steps: int) -> dict:
-    goods = r.sample(GOODS, steps)
-    buys = [[g, r.randint(2, 9), r.randint(2, 19)] for g in goods]
-    cost = sum(k * p for _, k, p in buys)
-    return {"name": r.choice(NAMES), "money": cost + r.randint(1, 99), "buys": buys}
-
-
-MAKERS = {"running_sum": _running_sum, "unit_chain": _unit_chain, "search": _search, "shopping": _shopping}
-_OP_WORDS = {"add": "add {}", "sub": "take away {}", "double": "double it"}
-# Questions keep every fixed stretch short and a number or name in every few words: a word
-# 8-gram of one question then almost never recurs in another.
+def _tally(r: random.Random, steps: int) -> dict:
+    value = start = r.randint(10, 40)
+    ops = []
+    for _ in range(steps):
+        d = r.choice([1, -1]) * r.randint(1, 9)
+        if not 10 <= value + d <= 99:  # two-digit values throughout
+            d = -d
+        ops.append(d)
+        value += d
+    return {"start": start, "ops": ops}
 
 
 def solve(domain: str, m: dict) -> int:
     """The answer of a problem from its structured form (``metadata``), computed afresh."""
-    if domain == "running_sum":
-        value = m["start"]
-        for op, arg in m["ops"]:
-            value = _apply(value, op, arg)
-        return value
-    if domain == "unit_chain":
-        return m["amount"] * _prod(m["rates"])
-    if domain == "search":
-        return _search_tries(m["start"], m["a"], m["b"])[-1]
-    if domain == "shopping":
-        return m["money"] - sum(k * p for _, k, p in m["buys"])
+    if domain in LOOKUPS:
+        return _follow(m)[-1]
+    if domain == "tally":
+        return m["start"] + sum(m["ops"])
     raise ValueError(f"unknown domain {domain!r}")
 
 
 def question_and_trace(domain: str, m: dict) -> tuple[str, str]:
-    """The question text and the step-by-step thinking trace (one step a line)."""
-    if domain == "running_sum":
-        steps = ", ".join(_OP_WORDS[op].format(arg) for op, arg in m["ops"])
-        q = f"Start with {m['start']}, {steps}. Final number?"
-        lines, value = [f"Start: {m['start']}."], m["start"]
-        for op, arg in m["ops"]:
-            new = _apply(value, op, arg)
-            sym = {"add": f"+ {arg}", "sub": f"- {arg}", "double": "x 2"}[op]
-            lines.append(f"{value} {sym} = {new}.")
-            value = new
-    elif domain == "unit_chain":
-        u, rates = m["units"], m["rates"]
-        facts = ". ".join(f"One {u[i]} is {rates[i]} {u[i + 1]}s" for i in range(len(rates)))
-        q = f"{facts}. How many {u[-1]}s are {m['amount']} {u[0]}s?"
-        lines, value = [], m["amount"]
-        for i, rate in enumerate(rates):
-            lines.append(f"{value} {u[i]}s = {value} x {rate} = {value * rate} {u[i + 1]}s.")
-            value *= rate
-    elif domain == "search":
-        a, b = m["a"], m["b"]
-        q = f"Multiples of {a} above {m['start']}: first one {b} divides?"
-        lines = [f"Multiples of {a} above {m['start']}:"]
-        for x in _search_tries(m["start"], a, b):
-            rest = x % b
-            lines.append(f"{x}: {x} / {b} leaves {rest}, no." if rest else f"{x}: {x} / {b} = {x // b}, yes.")
+    """The question text and the step-by-step thinking trace (one numbered step a line)."""
+    if domain in LOOKUPS:
+        notes = ", ".join(NOTE[domain].format(a, b) for a, b in m["notes"])
+        q = ASK[domain].format(notes=notes, start=m["start"], k=m["moves"])
+        seen = _follow(m)
+        lines = [f"{i}. {NOTE[domain].format(a, b)}." for i, (a, b) in enumerate(zip(seen, seen[1:]), 1)]
+    elif domain == "tally":
+        ops = ", ".join(f"{d:+d}" for d in m["ops"])
+        q = f"A counter starts at {m['start']}. Steps: {ops}. Where does it end?"
+        lines, value = [], m["start"]
+        for i, d in enumerate(m["ops"], 1):
+            lines.append(f"{i}. {value} {'+' if d > 0 else '-'} {abs(d)} = {value + d}.")
+            value += d
     else:
-        name, buys = m["name"], m["buys"]
-        items = ", ".join(f"{k} {g} at {p} each" for g, k, p in buys)
-        q = f"{name} has {m['money']} coins. {name} buys {items}. Coins left?"
-        lines, spent = [], 0
-        for g, k, p in buys:
-            lines.append(f"{g.capitalize()}: {k} x {p} = {k * p}.")
-            spent += k * p
-        if len(buys) > 1:
-            lines.append("Spent: " + " + ".join(str(k * p) for _, k, p in buys) + f" = {spent}.")
-        lines.append(f"Left: {m['money']} - {spent} = {m['money'] - spent}.")
+        raise ValueError(f"unknown domain {domain!r}")
     return q, "\n".join(lines + [f"So the answer is {solve(domain, m)}."])
+
+
+MAKERS = {"boxes": _lookup, "mail": _lookup, "rooms": _lookup, "tally": _tally}
 
 
 def problems(n: int, seed: int) -> list[dict]:
@@ -201,14 +137,8 @@ def problems(n: int, seed: int) -> list[dict]:
             continue
         seen.add(q)
         out.append({"question": q, "trace": t, "answer": solve(domain, m), "domain": domain,
-                    "steps": _steps(domain, m), "metadata": m})
+                    "steps": steps, "metadata": m})
     return out
-
-
-def _steps(domain: str, m: dict) -> int:
-    return {"running_sum": lambda: len(m["ops"]), "unit_chain": lambda: len(m["rates"]),
-            "search": lambda: len(_search_tries(m["start"], m["a"], m["b"])),
-            "shopping": lambda: len(m["buys"])}[domain]()
 
 
 _TOKEN = re.compile(r"\d|[A-Za-z]+|\n|[^\sA-Za-z\d]")
@@ -237,7 +167,7 @@ def _held_out(n: int, seed: int, prefix: str, avoid: list[str]) -> list[dict]:
 
     index = ContaminationIndex(8)
     index.add("avoid", avoid)
-    rows = [p for p in problems(3 * n, seed) if index.match(p["question"]) is None][:n]
+    rows = [p for p in problems(CANDIDATES * n, seed) if index.match(p["question"]) is None][:n]
     if len(rows) < n:
         raise RuntimeError(f"only {len(rows)} held-out questions for {prefix}; draw more candidates")
     return [{"id": f"{prefix}-{i}", "problem": p["question"], "answer": str(p["answer"])} for i, p in enumerate(rows)]

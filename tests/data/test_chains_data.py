@@ -48,24 +48,35 @@ def _left_to_right(expression: str) -> int:
 
 
 def test_every_answer_is_right():
-    """Recomputed from each problem's structured form, and the trace's own steps add up to it."""
+    """Recomputed from each problem's structured form, and the trace's own steps lead to it."""
     for r in _pool():
         m = json.loads(r["metadata"])
         answer = chains.solve(m["domain"], m)
-        assert str(answer) == r["solution"] and r["attempt"] == f"Answer: {answer}" and answer >= 0, r
+        assert str(answer) == r["solution"] and r["attempt"] == f"Answer: {answer}" and 10 <= answer <= 99, r
         trace = r["thinking_trajectories"][0]
         assert trace.endswith(f"So the answer is {answer}.")
-        steps = re.findall(r"((?:\d+ [-+x] )+\d+) = (\d+)", trace)  # "33 + 27 + 68 = 128", one operator a line
-        assert steps or m["domain"] == "search", trace
-        for expression, result in steps:
-            assert _left_to_right(expression) == int(result), (expression, result, trace)
-        for x, d, rest in re.findall(r"(\d+) / (\d+) leaves (\d+)", trace):
-            assert int(x) % int(d) == int(rest) != 0, trace
-        # More steps, more lines: every step is one line of the trace.
-        assert len(trace.splitlines()) >= m["steps"] + 1
+        lines = trace.splitlines()[:-1]
+        # One numbered line a step: more steps, more lines.
+        assert [int(x.split(".")[0]) for x in lines] == list(range(1, m["steps"] + 1)), trace
+        if m["domain"] == "tally":
+            steps = [re.fullmatch(r"\d+\. (\d+) ([-+]) (\d) = (\d+)\.", x).groups() for x in lines]
+            value = m["start"]
+            for (a, op, d, result), delta in zip(steps, m["ops"]):
+                assert int(a) == value and int(result) == value + delta == _left_to_right(f"{a} {op} {d}")
+                value = int(result)
+        else:
+            # A look-up step copies a note of the question: the chain from the start, note by note.
+            notes = {tuple(n) for n in m["notes"]}
+            assert len({a for a, _ in notes}) == len(notes)  # one note a number: no choice to make
+            at = m["start"]
+            for x in lines:
+                a, b = map(int, re.findall(r"\d+", x)[1:])
+                assert a == at and (a, b) in notes and chains.NOTE[m["domain"]].format(a, b) in r["question"]
+                at = b
+            assert at == answer and "stop" not in r["question"]
     # The benchmark questions regenerate to their answers (same generator, seeded).
-    made = {p["question"]: p["answer"] for seed, n in ((chains.TEST_SEED, 3 * chains.TEST_SIZE),
-                                                       (chains.DEV_SEED, 3 * chains.DEV_SIZE))
+    made = {p["question"]: p["answer"] for seed, n in ((chains.TEST_SEED, chains.CANDIDATES * chains.TEST_SIZE),
+                                                       (chains.DEV_SEED, chains.CANDIDATES * chains.DEV_SIZE))
             for p in chains.problems(n, seed)}
     for r in _jsonl(chains.DEV_FILE) + _jsonl(chains.TEST_FILE):
         assert str(made[r["problem"]]) == r["answer"], r
