@@ -48,9 +48,10 @@ POOL_SEED, DEV_SEED, TEST_SEED = 24, 25, 26
 CANDIDATES = 6
 DOMAINS = ("boxes", "mail", "rooms", "tally")
 
-# Steps per problem, per domain: one trace line each, about 9-11 SmolLM2 tokens a line, so the
-# traces run from ~20 to ~120 tokens (budgets 16/32/64/128 cut through them).
-STEPS = {"boxes": (1, 10), "mail": (1, 9), "rooms": (1, 9), "tally": (1, 10)}
+# Steps per problem, per domain: one trace line each, about 14-17 SmolLM2 tokens a line, so the
+# traces run from ~25 to ~125 tokens (budgets 16/32/64/128 cut through them). Each line starts
+# "i/k:", step i of k: a fine-tuned model stops at k by reading its own count, not by habit.
+STEPS = {"boxes": (1, 8), "mail": (1, 8), "rooms": (1, 8), "tally": (1, 7)}
 LOOKUPS = ("boxes", "mail", "rooms")
 # How each look-up domain words a note in the question, and a step in the trace: the trace line
 # repeats the note's words, so a step is finding the note and copying its number.
@@ -103,18 +104,21 @@ def solve(domain: str, m: dict) -> int:
 
 
 def question_and_trace(domain: str, m: dict) -> tuple[str, str]:
-    """The question text and the step-by-step thinking trace (one numbered step a line)."""
+    """The question text and the step-by-step thinking trace (one line a step, "i/k:" first)."""
     if domain in LOOKUPS:
         notes = ", ".join(NOTE[domain].format(a, b) for a, b in m["notes"])
         q = ASK[domain].format(notes=notes, start=m["start"], k=m["moves"])
         seen = _follow(m)
-        lines = [f"{i}. {NOTE[domain].format(a, b)}." for i, (a, b) in enumerate(zip(seen, seen[1:]), 1)]
+        k = m["moves"]
+        lines = [f"{i}/{k}: {NOTE[domain].format(a, b)}." for i, (a, b) in enumerate(zip(seen, seen[1:]), 1)]
     elif domain == "tally":
-        ops = ", ".join(f"{d:+d}" for d in m["ops"])
-        q = f"A counter starts at {m['start']}. Steps: {ops}. Where does it end?"
-        lines, value = [], m["start"]
+        # Numbered steps, and the trace line copies its step before the sum: the next step is found
+        # by its number, not by counting along the list.
+        ops = ", ".join(f"step {i}: {d:+d}" for i, d in enumerate(m["ops"], 1))
+        q = f"A counter starts at {m['start']}. {ops}. Where does it end?"
+        lines, value, k = [], m["start"], len(m["ops"])
         for i, d in enumerate(m["ops"], 1):
-            lines.append(f"{i}. {value} {'+' if d > 0 else '-'} {abs(d)} = {value + d}.")
+            lines.append(f"{i}/{k}: step {i}: {d:+d}, {value} {'+' if d > 0 else '-'} {abs(d)} = {value + d}.")
             value += d
     else:
         raise ValueError(f"unknown domain {domain!r}")

@@ -102,19 +102,19 @@ def test_smol_scaling_setting_bundles_the_chains_recipe():
     assert (cfg.model.name, cfg.pool.name, cfg.sft.name, list(cfg.benchmark)) == (
         "smollm2-135m-instruct", "chains", "smol-scaling", ["chains"])
     s = cfg.sft
-    assert (s.lr, s.epochs, s.global_batch_size, s.precision, s.loss_average) == (3e-4, 3, 16, "fp32", "sequence")
+    assert (s.lr, s.epochs, s.global_batch_size, s.precision, s.loss_average) == (3e-4, 2, 16, "fp32_master_bf16_compute", "sequence")
     sel = cfg.selection
     assert (sel.name, sel.n, list(sel.filters)) == ("s1k", 160, ["dedup", "decontaminate", "quality", "difficulty"])
     assert (list(sel.keep), list(sel.benchmark_sources)) == ([], [])  # domains drawn uniformly
     # Difficulty: the run's own base model as the probe (offline: the converted GGUF), no hub id to check.
     assert [(p.name, p.model, p.grader) for p in cfg.pool.featurize.probes] == [("base", "base", "integer")]
     m = cfg.method
-    assert (list(m.budgets), m.controller, m.num_ignore, m.answer_each_ignore) == ([16, 32, 64, 128], "authors", 2, True)
+    assert (list(m.budgets), m.controller, m.num_ignore, m.answer_each_ignore) == ([16, 32, 64, 128, 256], "authors", 2, True)
     validate(cfg)
     preflight(cfg)
     # The sweep's other arms: a random selection of the same size, and the base model evaluated as given.
     random = compose_config(["setting=smol-scaling", "selection=1k-random"])
-    assert (random.selection.n, list(random.method.budgets)) == (160, [16, 32, 64, 128])
+    assert (random.selection.n, list(random.method.budgets)) == (160, [16, 32, 64, 128, 256])
     validate(random)
     validate(compose_config(["setting=smol-scaling", "stages=[evaluate]"]))
 

@@ -56,12 +56,15 @@ def test_every_answer_is_right():
         trace = r["thinking_trajectories"][0]
         assert trace.endswith(f"So the answer is {answer}.")
         lines = trace.splitlines()[:-1]
-        # One numbered line a step: more steps, more lines.
-        assert [int(x.split(".")[0]) for x in lines] == list(range(1, m["steps"] + 1)), trace
+        # One line a step, "i/k:" first: more steps, more lines.
+        k = m["steps"]
+        assert [x.split(":")[0] for x in lines] == [f"{i}/{k}" for i in range(1, k + 1)], trace
         if m["domain"] == "tally":
-            steps = [re.fullmatch(r"\d+\. (\d+) ([-+]) (\d) = (\d+)\.", x).groups() for x in lines]
+            line = re.compile(r"\d+/\d+: (step \d+: [-+]\d), (\d+) ([-+]) (\d) = (\d+)\.")
+            steps = [line.fullmatch(x).groups() for x in lines]
             value = m["start"]
-            for (a, op, d, result), delta in zip(steps, m["ops"]):
+            for (copied, a, op, d, result), delta in zip(steps, m["ops"]):
+                assert copied in r["question"]  # the step is copied from the question, then summed
                 assert int(a) == value and int(result) == value + delta == _left_to_right(f"{a} {op} {d}")
                 value = int(result)
         else:
@@ -70,7 +73,7 @@ def test_every_answer_is_right():
             assert len({a for a, _ in notes}) == len(notes)  # one note a number: no choice to make
             at = m["start"]
             for x in lines:
-                a, b = map(int, re.findall(r"\d+", x)[1:])
+                a, b = map(int, re.findall(r"\d+", x)[2:])
                 assert a == at and (a, b) in notes and chains.NOTE[m["domain"]].format(a, b) in r["question"]
                 at = b
             assert at == answer and "stop" not in r["question"]

@@ -1,8 +1,8 @@
 """The s1 effect on SmolLM2, reduced for CI: ``setting=smol-scaling`` with fewer examples, SFT steps
 and questions, fixed seed. The full run is tests/perf/bench_smol_scaling.py (numbers in the README).
 
-Reduced: 48 selected examples (no difficulty probe: the full run's probe of 600 problems takes
-minutes), 9 SFT steps, 40 held-out chains questions at thinking budgets 16 and 128 with no "Wait".
+Reduced: 64 selected examples (no difficulty probe: the full run's probe of 600 problems takes
+minutes), 16 SFT steps (4 epochs of 64), 40 held-out chains questions at thinking budgets 16 and 128 with no "Wait".
 What it checks is the effect itself: the fine-tuned model's accuracy rises with its thinking budget,
 by a paired-bootstrap CI above zero, every row within its budget.
 """
@@ -15,9 +15,9 @@ from conftest import run_cli
 from s1x.analysis import collect
 from s1x.analysis.budget_scaling import scaling_report
 
-REDUCED = ["setting=smol-scaling", "selection.n=48", "selection.uniform_until=48",
+REDUCED = ["setting=smol-scaling", "selection.n=64", "selection.uniform_until=64",
            "selection.filters=[dedup,decontaminate,quality]", "setting.benchmark_limit=40",
-           "method.budgets=[16,128]", "method.num_ignore=0", "method.answer_each_ignore=false"]
+           "method.budgets=[16,128]", "sft.epochs=4", "method.num_ignore=0", "method.answer_each_ignore=false"]
 
 
 @pytest.fixture(scope="module")
@@ -30,7 +30,7 @@ def reduced_run(cache, smollm2, tmp_path_factory):
 
 def test_fine_tuned_smollm2_accuracy_rises_with_its_thinking_budget(reduced_run):
     res = json.loads((reduced_run / "results.json").read_text())
-    assert res["setting"] == "smol-scaling" and res["sft"]["n_examples"] == 48
+    assert res["setting"] == "smol-scaling" and res["sft"]["n_examples"] == 64
     assert res["sft"]["precision"] == "fp32_master_bf16_compute" and res["sft"]["trained_dtypes"] == ["float32"]
     rows = {r["budget"]: r for r in res["results"]}
     assert set(rows) == {16, 128} and all(r["n"] == 40 for r in rows.values())
