@@ -65,14 +65,15 @@ def _rise_difference(mine: dict[int, Cell], ref: dict[int, Cell], n_resamples: i
     lo_b, hi_b = min(mine), max(mine)
     if lo_b not in ref or hi_b not in ref:
         return None
-    cells = [mine[hi_b], mine[lo_b], ref[hi_b], ref[lo_b]]
-    per = [{i: float(np.mean([m.run.scores(m.row)[i] for m in c.members])) for i in c.members[0].run.scores(
-        c.members[0].row) if all(i in m.run.scores(m.row) for m in c.members)} for c in cells]
-    ids = [i for i in per[3] if all(i in p for p in per)]
+    # Per question, seeds averaged (cells.shared_scores), in the reference's order as before.
+    m_ids, m_hi, m_lo, _ = shared_scores(mine[hi_b], mine[lo_b])
+    r_ids, r_hi, r_lo, _ = shared_scores(ref[hi_b], ref[lo_b])
+    mine_rise, ref_rise = dict(zip(m_ids, m_hi - m_lo)), dict(zip(r_ids, r_hi - r_lo))
+    ids = [i for i in r_ids if i in mine_rise]
     if not ids:
         return None
-    a = np.array([per[0][i] - per[1][i] for i in ids])
-    b = np.array([per[2][i] - per[3][i] for i in ids])
+    a = np.array([mine_rise[i] for i in ids])
+    b = np.array([ref_rise[i] for i in ids])
     lo, hi = paired_bootstrap_ci(a, b, n_resamples=n_resamples, seed=seed)
     return {"n": len(ids), "diff": 100 * float(a.mean() - b.mean()), "ci": [100 * lo, 100 * hi]}
 
