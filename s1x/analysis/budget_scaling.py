@@ -23,27 +23,17 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from pathlib import Path
 
 import numpy as np
 
-from s1x.analysis.cells import Cell, SeriesKey, display_name, group_cells, shared_scores, who
+from s1x.analysis.cells import Cell, SeriesKey, display_name, group_cells, ignores, shared_scores, who
 from s1x.analysis.collect import Collection
 from s1x.analysis.inputs import AnalysisInputError
 from s1x.analysis.metrics import auto_compute_unit, control, scaling_with_reason
 from s1x.analysis.render import Table
 from s1x.analysis.stats import paired_bootstrap_ci
 from s1x.analysis.tables import row_point
-
-_WAITS = re.compile(r" x(\d+)$")
-
-
-def ignores(variant: str | None) -> int:
-    """The ignore count a row's variant names (``Wait x2`` -> 2); 0 for a row without one."""
-    found = _WAITS.search(variant or "")
-    return int(found.group(1)) if found else 0
-
 
 def _points(cells: dict[int, Cell]) -> list:
     return [row_point(c.members[0].row) for _, c in sorted(cells.items())]

@@ -14,6 +14,7 @@ dirs: the analysis cannot tell which one a table should show.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -98,8 +99,11 @@ def row_key(run: Run, row: dict) -> RowKey:
     if run.fine_tuned:
         model, selection = _base_model(run), run.selection
     else:  # evaluated as given: the model is what was evaluated, the selection is not part of it
-        model, selection = str(run.results.get("model_path") or (run.results.get("choices") or {}).get("model")
-                               or run.path), None
+        choice = (run.results.get("choices") or {}).get("model")
+        # A named model config (model=smollm2-135m-instruct) by its name, not by the stage-cache path
+        # it was converted into; model=<hub id or path> (choice "hub") by what was loaded.
+        named = choice if choice not in (None, "hub") else None
+        model, selection = str(named or run.results.get("model_path") or choice or run.path), None
     series = SeriesKey(run.results.get("setting"), model, selection, row["method"], row.get("controller"))
     return RowKey(series, row["benchmark"], row.get("budget"), row.get("variant"))
 
@@ -195,6 +199,24 @@ def refuse_without_thinking_counts(cells, what: str,
     raise AnalysisInputError(
         f"{dirs[0]}{more}: no row has {' and '.join(fields)} (null or absent), which {what} needs as its "
         f"compute axis; evaluate the model with s1x (an imported lm-eval log carries no thinking counts)")
+
+
+_WAITS = re.compile(r" x(\d+)$")
+_SAMPLES = re.compile(r"^k=(\d+)$")
+
+
+def ignores(variant: str | None) -> int:
+    """The ignore count a row's variant names (``Wait x2`` -> 2); 0 for a row without one."""
+    found = _WAITS.search(variant or "")
+    return int(found.group(1)) if found else 0
+
+
+def variant_preference(variant: str | None) -> int:
+    """How a table that reports one row per budget ranks the variants of that budget, highest
+    kept: the row without "Wait" (plain budget forcing, the paper's Table 2) above "Wait x1",
+    "x2", ...; the most samples (``k=16`` above ``k=8``) for a sampled method."""
+    samples = _SAMPLES.match(variant or "")
+    return int(samples.group(1)) if samples else -ignores(variant)
 
 
 def budget_order(key: RowKey) -> tuple:

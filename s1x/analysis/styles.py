@@ -84,4 +84,9 @@ def figure_legend(fig, styles: dict[str, tuple[str, str]], linestyles: dict[str,
     names = sorted(styles)
     handles = [Line2D([], [], color=styles[n][0], marker=styles[n][1], linestyle=(linestyles or {}).get(n, "-"))
                for n in names]
-    fig.legend(handles, names, loc="outside lower center", ncol=min(len(names), 4), fontsize=8, frameon=False)
+    # As many columns as the figure's width holds: an entry is its line handle (~30 pt) and its text
+    # (~0.55 em a character); a wider legend is cut off at the figure's edges.
+    fontsize = 8
+    entry_in = (30 + 0.55 * fontsize * max(map(len, names), default=1)) / 72
+    ncol = max(1, min(len(names), 4, int(fig.get_figwidth() // entry_in)))
+    fig.legend(handles, names, loc="outside lower center", ncol=ncol, fontsize=fontsize, frameon=False)

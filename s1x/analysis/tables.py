@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 
 from s1x.analysis.cells import (Cell, SeriesKey, budget_order, display_name, group_cells, refuse_without_thinking_counts,
-                                shared_scores, spread_text, who)
+                                shared_scores, spread_text, variant_preference, who)
 from s1x.analysis.collect import Collection
 from s1x.analysis.inputs import AnalysisInputError
 from s1x.analysis.metrics import RunPoint, auto_compute_unit, control, performance, scaling_with_reason
@@ -30,10 +30,12 @@ def _where(col: Collection) -> str:
 
 def _final_cells(cells: dict, keep) -> dict[SeriesKey, dict[str, Cell]]:
     """{series: {benchmark: the cell a table reports}}: the largest budget (the unbudgeted row counts
-    as the largest) of each series kept by ``keep``."""
+    as the largest) of each series kept by ``keep``; of that budget's variants, the plain row (no
+    "Wait") or the most samples (``variant_preference``)."""
     out: dict[SeriesKey, dict[str, Cell]] = {}
-    for key in sorted((k for k in cells if keep(k.series)), key=budget_order):
-        out.setdefault(key.series, {})[key.benchmark] = cells[key]  # later budgets overwrite earlier ones
+    order = lambda k: (budget_order(k)[0], variant_preference(k.variant))  # noqa: E731
+    for key in sorted((k for k in cells if keep(k.series)), key=order):
+        out.setdefault(key.series, {})[key.benchmark] = cells[key]  # later rows overwrite earlier ones
     return out
 
 
@@ -70,7 +72,9 @@ def table2(col: Collection, reference: str = "s1k", method: str | None = "bf", n
     benchmarks = sorted({b for per_bench in final.values() for b in per_bench})
     names = who(final)
     several_methods = len({s.method for s in final}) > 1
-    notes = [(f"Accuracy at the largest budget of method {method}; in brackets the {confidence:.0%} paired "
+    variants = sorted({c.key.variant for per_bench in final.values() for c in per_bench.values() if c.key.variant})
+    which = f" ({', '.join(variants)})" if variants else ""
+    notes = [(f"Accuracy at the largest budget of method {method}{which}; in brackets the {confidence:.0%} paired "
               f"bootstrap CI ({n_resamples:,} resamples over questions) of the difference to {reference}.")]
     flags: set = set()
     rows = []

@@ -6,9 +6,10 @@ import json
 import numpy as np
 import pytest
 
-from s1x.analysis import collect, paired_bootstrap_ci
+from s1x.analysis import collect, paired_bootstrap_ci, table2
 from s1x.analysis.__main__ import main as analysis_main
-from s1x.analysis.budget_scaling import ignores, scaling_report
+from s1x.analysis.budget_scaling import scaling_report
+from s1x.analysis.cells import ignores, variant_preference
 
 from analysis_runs import write_run
 
@@ -47,6 +48,21 @@ def scaling_runs(tmp_path):
 
 def test_ignore_counts_come_from_the_variant():
     assert [ignores(v) for v in (None, "Wait x0", "Wait x2", "empty x1", "k=4")] == [0, 0, 2, 1, 0]
+
+
+def test_a_table_prefers_the_plain_row_and_the_most_samples():
+    ranked = sorted(["Wait x2", None, "Wait x1"], key=variant_preference)
+    assert ranked[-1] is None and sorted(["k=16", "k=8", "k=2"], key=variant_preference)[-1] == "k=16"
+
+
+def test_table2_reports_the_largest_budget_without_wait(scaling_runs):
+    """Table 2 is plain budget forcing at the largest budget (the paper's), not its Wait x2 row."""
+    root, s1k, rnd, wait2 = scaling_runs
+    table = table2(collect(root), n_resamples=500)
+    cells = {r[0]: r[1] for r in table.rows}
+    assert cells["s1k"] == f"{100 * s1k[128].mean():.1f}" != f"{100 * wait2.mean():.1f}"
+    assert cells["1k-random"].startswith(f"{100 * rnd[128].mean():.1f} [")
+    assert "(Wait x0)" in table.notes[0]
 
 
 def test_rise_wait_and_selection_difference_match_the_statistic(scaling_runs):
