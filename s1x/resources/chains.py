@@ -36,7 +36,6 @@ import functools
 import json
 import random
 import re
-from collections import Counter
 from pathlib import Path
 
 from s1x.records import write_jsonl
@@ -45,8 +44,7 @@ HERE = Path(__file__).resolve().parent
 POOL_FILE, DEV_FILE, TEST_FILE = HERE / "chains_pool.jsonl", HERE / "chains_dev.jsonl", HERE / "chains_test.jsonl"
 POOL_SIZE, DEV_SIZE, TEST_SIZE = 600, 60, 160
 POOL_SEED, DEV_SEED, TEST_SEED = 24, 25, 26
-# Held-out sets: the first n / 4 questions of each domain among CANDIDATES * n seeded draws that
-# share no word 8-gram with the pool (the same number from every domain).
+# Held-out sets are the first n of CANDIDATES * n seeded draws that share no word 8-gram with the pool.
 CANDIDATES = 6
 DOMAINS = ("boxes", "mail", "rooms", "tally")
 
@@ -58,14 +56,10 @@ LOOKUPS = ("boxes", "mail", "rooms")
 # How each look-up domain words a note in the question, and a step in the trace: the trace line
 # repeats the note's words, so a step is finding the note and copying its number.
 NOTE = {"boxes": "box {} says {}", "mail": "house {} sends to {}", "rooms": "room {} leads to {}"}
-# The ask comes first and the notes last, with at most three words between the step count and
-# the first note: every word 8-gram then holds two or more drawn numbers, so the 8-gram check
-# rejects a held-out question for a shared pair of numbers, not for shared template words.
+# The ask comes first and the notes last: every word 8-gram then holds two or more drawn numbers.
 ASK = {"boxes": "From box {start} follow {k} notes; which box? Notes: {notes}.",
-       "mail": "A letter leaves house {start}, sent {k} times; which house? {notes}.",
-       "rooms": "From room {start} walk {k} doors; which room? {notes}."}
-# The opening words of each domain's questions (benchmark rows carry no domain column).
-OPENING = {"boxes": "From box ", "mail": "A letter leaves house ", "rooms": "From room ", "tally": "A counter starts at "}
+       "mail": "A letter leaves house {start}, sent {k} times; which house? Routes: {notes}.",
+       "rooms": "From room {start} walk {k} doors; which room? Doors: {notes}."}
 
 
 def _lookup(r: random.Random, steps: int) -> dict:
@@ -171,29 +165,15 @@ def pool_rows() -> list[dict]:
             for p in problems(POOL_SIZE, POOL_SEED)]
 
 
-def domain_of(question: str) -> str:
-    """The domain of a chains question, from its opening words."""
-    for domain, opening in OPENING.items():
-        if question.startswith(opening):
-            return domain
-    raise ValueError(f"not a chains question: {question[:40]!r}")
-
-
 def _held_out(n: int, seed: int, prefix: str, avoid: list[str]) -> list[dict]:
-    """``n`` benchmark rows (MATH500 schema), ``n / 4`` per domain in draw order, sharing no word
-    8-gram with any ``avoid`` question."""
+    """``n`` benchmark rows (MATH500 schema) sharing no word 8-gram with any ``avoid`` question."""
     from s1x.selection.decontam import ContaminationIndex
 
     index = ContaminationIndex(8)
     index.add("avoid", avoid)
-    per_domain, taken, rows = n // len(DOMAINS), Counter(), []
-    for p in problems(CANDIDATES * n, seed):
-        if taken[p["domain"]] < per_domain and index.match(p["question"]) is None:
-            taken[p["domain"]] += 1
-            rows.append(p)
+    rows = [p for p in problems(CANDIDATES * n, seed) if index.match(p["question"]) is None][:n]
     if len(rows) < n:
-        raise RuntimeError(f"only {dict(taken)} held-out questions per domain for {prefix} (want {per_domain} "
-                           f"each); raise CANDIDATES")
+        raise RuntimeError(f"only {len(rows)} held-out questions for {prefix}; draw more candidates")
     return [{"id": f"{prefix}-{i}", "problem": p["question"], "answer": str(p["answer"])} for i, p in enumerate(rows)]
 
 
