@@ -4,7 +4,8 @@ A row's identity (:class:`RowKey`) is what it measures: setting, model,
 selection, method, controller, benchmark, budget (and the variant that splits
 one budget, e.g. ``Wait x2`` or ``k=4``). The model of a fine-tuned run is its
 base model (the selection, also in the key, names what it was tuned on); of an
-evaluate-only run, the model it evaluated. Runs that differ only in their seeds
+evaluate-only run, the model it evaluated (its path: one named config can load different
+weights), shown by its config name where it has one. Runs that differ only in their seeds
 (``seed``, ``selection.seed``) are repeats of one cell and are aggregated: a
 :class:`Cell` holds one member per seed, shown as the mean with the per-seed
 spread. Any other two runs with the same identity are an error naming both run
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +33,9 @@ class SeriesKey:
     selection: str | None  # the training set of a fine-tuned model; None for an evaluate-only run
     method: str
     controller: str | None
+    # How tables and figures name an evaluate-only run's model (its config name); not part of the
+    # identity, which keeps the path it loaded.
+    label: str | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -97,14 +101,15 @@ def _base_model(run: Run) -> str:
 
 def row_key(run: Run, row: dict) -> RowKey:
     if run.fine_tuned:
-        model, selection = _base_model(run), run.selection
+        model, selection, label = _base_model(run), run.selection, None
     else:  # evaluated as given: the model is what was evaluated, the selection is not part of it
         choice = (run.results.get("choices") or {}).get("model")
-        # A named model config (model=smollm2-135m-instruct) by its name, not by the stage-cache path
-        # it was converted into; model=<hub id or path> (choice "hub") by what was loaded.
-        named = choice if choice not in (None, "hub") else None
-        model, selection = str(named or run.results.get("model_path") or choice or run.path), None
-    series = SeriesKey(run.results.get("setting"), model, selection, row["method"], row.get("controller"))
+        model, selection = str(run.results.get("model_path") or choice or run.path), None
+        # Shown by its config name (model=smollm2-135m-instruct), not the stage-cache path it was
+        # converted into; model=<hub id or path> (choice "hub") by what was loaded.
+        label = choice if choice not in (None, "hub") else None
+    series = SeriesKey(run.results.get("setting"), model, selection, row["method"], row.get("controller"),
+                       label=label)
     return RowKey(series, row["benchmark"], row.get("budget"), row.get("variant"))
 
 
@@ -213,8 +218,9 @@ def ignores(variant: str | None) -> int:
 
 def variant_preference(variant: str | None) -> int:
     """How a table that reports one row per budget ranks the variants of that budget, highest
-    kept: the row without "Wait" (plain budget forcing, the paper's Table 2) above "Wait x1",
-    "x2", ...; the most samples (``k=16`` above ``k=8``) for a sampled method."""
+    kept: the row without "Wait" ("Wait x0", the paper's Table 2 budget forcing; a row without a
+    variant ranks the same) above "Wait x1", "x2", ...; the most samples (``k=16`` above ``k=8``)
+    for a sampled method."""
     samples = _SAMPLES.match(variant or "")
     return int(samples.group(1)) if samples else -ignores(variant)
 
@@ -242,7 +248,7 @@ def who(keys) -> dict[SeriesKey, str]:
     fine_tuned = [k for k in keys if k.selection is not None]
     out = {}
     for k in keys:
-        parts = [k.selection] if k.selection is not None else [_short_model(k.model)]
+        parts = [k.selection] if k.selection is not None else [k.label or _short_model(k.model)]
         if k.selection is not None and varies("model", fine_tuned):  # base models of fine-tuned runs
             parts.append(_short_model(k.model))
         if varies("setting"):

@@ -33,7 +33,7 @@ def _final_cells(cells: dict, keep) -> dict[SeriesKey, dict[str, Cell]]:
     as the largest) of each series kept by ``keep``; of that budget's variants, the plain row (no
     "Wait") or the most samples (``variant_preference``)."""
     out: dict[SeriesKey, dict[str, Cell]] = {}
-    order = lambda k: (budget_order(k)[0], variant_preference(k.variant))  # noqa: E731
+    order = lambda k: (budget_order(k)[0], variant_preference(k.variant), k.variant or "")  # noqa: E731
     for key in sorted((k for k in cells if keep(k.series)), key=order):
         out.setdefault(key.series, {})[key.benchmark] = cells[key]  # later rows overwrite earlier ones
     return out
@@ -74,7 +74,8 @@ def table2(col: Collection, reference: str = "s1k", method: str | None = "bf", n
     several_methods = len({s.method for s in final}) > 1
     variants = sorted({c.key.variant for per_bench in final.values() for c in per_bench.values() if c.key.variant})
     which = f" ({', '.join(variants)})" if variants else ""
-    notes = [(f"Accuracy at the largest budget of method {method}{which}; in brackets the {confidence:.0%} paired "
+    of = f"method {method}" if method else "each method"
+    notes = [(f"Accuracy at the largest budget of {of}{which}; in brackets the {confidence:.0%} paired "
               f"bootstrap CI ({n_resamples:,} resamples over questions) of the difference to {reference}.")]
     flags: set = set()
     rows = []

@@ -9,7 +9,7 @@ import pytest
 from s1x.analysis import collect, paired_bootstrap_ci, table2
 from s1x.analysis.__main__ import main as analysis_main
 from s1x.analysis.budget_scaling import scaling_report
-from s1x.analysis.cells import ignores, variant_preference
+from s1x.analysis.cells import group_cells, ignores, variant_preference, who
 
 from analysis_runs import write_run
 
@@ -63,6 +63,21 @@ def test_table2_reports_the_largest_budget_without_wait(scaling_runs):
     assert cells["s1k"] == f"{100 * s1k[128].mean():.1f}" != f"{100 * wait2.mean():.1f}"
     assert cells["1k-random"].startswith(f"{100 * rnd[128].mean():.1f} [")
     assert "(Wait x0)" in table.notes[0]
+
+
+def test_an_evaluate_only_run_is_named_by_its_model_config_and_keyed_by_what_it_loaded(tmp_path):
+    """model=smollm2-135m-instruct loads the hub's weights or, offline, the GGUF converted into the
+    stage cache: the same name, different models, two series (never averaged as seeds)."""
+    rows = {("chains", "bf", 16, 10.0, 16): [0, 1], ("chains", "bf", 128, 50.0, 128): [1, 1]}
+    named = {"selection": "s1k", "model": "smollm2-135m-instruct"}
+    write_run(tmp_path / "a", "s1k", rows, stages=("evaluate",), model_path="/cache/convert/aaa", choices=named)
+    _, numbers = scaling_report(collect(tmp_path), n_resamples=100)
+    assert numbers["models"]["smollm2-135m-instruct"]["model"] == "/cache/convert/aaa"
+    write_run(tmp_path / "b", "s1k", rows, stages=("evaluate",), model_path="HuggingFaceTB/SmolLM2-135M-Instruct",
+              choices=named, seed=1)
+    series = {k.series for k in group_cells(collect(tmp_path))}
+    assert sorted(who(series).values()) == ["smollm2-135m-instruct [/cache/convert/aaa]",
+                                            "smollm2-135m-instruct [HuggingFaceTB/SmolLM2-135M-Instruct]"]
 
 
 def test_rise_wait_and_selection_difference_match_the_statistic(scaling_runs):

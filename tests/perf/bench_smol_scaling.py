@@ -7,8 +7,8 @@ SFT throughput of s1x against a plain ``transformers`` Trainer loop on the same 
    (cold when that cache is new): its wall time, then an identical rerun's (all cached), then
    ``python -m s1x.analysis scaling`` of the run dir (the rise with its CI, Wait x2, Scaling).
 2. SFT tokens/s on the run's selected examples, the same base model, batch, learning rate and
-   precision, ``--steps`` optimizer steps each, ``--repeats`` times per arm in ABBA order
-   (medians): s1x's
+   precision, ``--steps`` optimizer steps each, ``--repeats`` times per arm in ABBA order,
+   medians compared: s1x's
    ``run_sft`` (completion-only labels, per-sequence loss, its callbacks and checkpoint handling)
    against a plain ``transformers.Trainer`` with its default token-mean loss and a padding collator.
    Tokens/s count the non-padding tokens of the batches trained; the ratio is what to compare
@@ -123,9 +123,11 @@ def main() -> None:
     p.add_argument("--cache-dir", type=Path, default=None, help="stage cache (default: a new one: a cold run)")
     p.add_argument("--run-dir", type=Path, default=None, help="the run dir (default: a new temporary one)")
     p.add_argument("--steps", type=int, default=4, help="optimizer steps per SFT throughput measurement")
-    p.add_argument("--repeats", type=int, default=2, help="measurements per arm, in ABBA order (median)")
+    p.add_argument("--repeats", type=int, default=2, help="measurements per arm, even, in ABBA order (median)")
     p.add_argument("--no-run", action="store_true", help="skip part 1 (the run dir must hold a finished run)")
     args = p.parse_args()
+    if args.repeats < 2 or args.repeats % 2:
+        p.error(f"--repeats {args.repeats}: an even number >= 2 (ABBA order: each arm first as often as last)")
     scratch = Path(tempfile.mkdtemp(prefix="s1x-smol-scaling-"))
     cache_dir = args.cache_dir or scratch / "cache"
     run_dir = args.run_dir or scratch / "run"
