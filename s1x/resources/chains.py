@@ -15,6 +15,16 @@ The three look-up domains list their notes shuffled, with notes off the path, an
 every box on the path has a note: the answer is found only by following the chain
 the stated number of times (no note says "stop"). Numbers are 10-99: two digits each.
 
+Some traces check their work as s1K's do: after the answer, "Wait, let me check." and
+the steps again, then the answer again (:func:`with_recheck`). Budget forcing's
+"Wait" is that same word: a model fine-tuned only on traces that never say it has
+nothing to continue with after a forced "Wait" (measured: x2 lengthened thinking at
+the largest budget by 19% on a fresh clone; s1K's traces are full of such checks).
+Only short chains are checked (at most RECHECK_MAX_STEPS steps), half of them, so a
+checked trace is about as long as the longest unchecked ones: the selection's
+preference for long traces then does not turn into a preference for checks, and
+the fine-tuned model still stops well inside the largest budget.
+
 This generator (fixed seeds) wrote ``chains_pool.jsonl`` (the s1K column schema:
 question, solution, cot_type, source_type, metadata, thinking_trajectories,
 attempt, plus ``domain``, a feature column the select stage takes as given),
@@ -53,6 +63,10 @@ DOMAINS = ("boxes", "mail", "rooms", "tally")
 # "i/k:", step i of k: a fine-tuned model stops at k by reading its own count, not by habit.
 STEPS = {"boxes": (1, 8), "mail": (1, 8), "rooms": (1, 8), "tally": (1, 7)}
 LOOKUPS = ("boxes", "mail", "rooms")
+# Which traces check their work (module docstring): half of those with at most 4 steps, drawn from
+# a generator of its own so the questions (and the held-out sets drawn against them) do not move.
+RECHECK_MAX_STEPS, RECHECK_SHARE = 4, 0.5
+RECHECK_HEAD = "Wait, let me check."
 # How each look-up domain words a note in the question, and a step in the trace: the trace line
 # repeats the note's words, so a step is finding the note and copying its number.
 NOTE = {"boxes": "box {} says {}", "mail": "house {} sends to {}", "rooms": "room {} leads to {}"}
@@ -125,13 +139,21 @@ def question_and_trace(domain: str, m: dict) -> tuple[str, str]:
     return q, "\n".join(lines + [f"So the answer is {solve(domain, m)}."])
 
 
+def with_recheck(trace: str) -> str:
+    """``trace`` followed by an s1K-style check: "Wait, let me check.", the steps again, the
+    answer again (the same lines: the check re-derives the chain from the question)."""
+    return f"{trace}\n{RECHECK_HEAD}\n{trace}"
+
+
 MAKERS = {"boxes": _lookup, "mail": _lookup, "rooms": _lookup, "tally": _tally}
 
 
 def problems(n: int, seed: int) -> list[dict]:
     """``n`` distinct problems, domains in turn, steps uniform over each domain's range:
-    ``{question, trace, answer, domain, steps, metadata}``."""
+    ``{question, trace, answer, domain, steps, metadata}``; some traces check their work
+    (:func:`with_recheck`)."""
     r, out, seen = random.Random(seed), [], set()
+    checks = random.Random(f"recheck-{seed}")
     while len(out) < n:
         domain = DOMAINS[len(out) % len(DOMAINS)]
         steps = r.randint(*STEPS[domain])
@@ -140,6 +162,8 @@ def problems(n: int, seed: int) -> list[dict]:
         if q in seen:
             continue
         seen.add(q)
+        if steps <= RECHECK_MAX_STEPS and checks.random() < RECHECK_SHARE:
+            t = with_recheck(t)
         out.append({"question": q, "trace": t, "answer": solve(domain, m), "domain": domain,
                     "steps": steps, "metadata": m})
     return out

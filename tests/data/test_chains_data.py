@@ -54,10 +54,13 @@ def test_every_answer_is_right():
         answer = chains.solve(m["domain"], m)
         assert str(answer) == r["solution"] and r["attempt"] == f"Answer: {answer}" and 10 <= answer <= 99, r
         trace = r["thinking_trajectories"][0]
+        k = m["steps"]
+        # A checked trace is the trace, "Wait, let me check.", the same trace again; short chains only.
+        trace, *check = trace.split(f"\n{chains.RECHECK_HEAD}\n")
+        assert check in ([], [trace]) and (not check or k <= chains.RECHECK_MAX_STEPS), r
         assert trace.endswith(f"So the answer is {answer}.")
         lines = trace.splitlines()[:-1]
         # One line a step, "i/k:" first: more steps, more lines.
-        k = m["steps"]
         assert [x.split(":")[0] for x in lines] == [f"{i}/{k}" for i in range(1, k + 1)], trace
         if m["domain"] == "tally":
             line = re.compile(r"\d+/\d+: (step \d+: [-+]\d), (\d+) ([-+]) (\d) = (\d+)\.")
@@ -95,14 +98,33 @@ def test_trace_lengths_spread_over_the_budgets():
     assert within[0] <= 0.05 and 0.05 <= within[1] <= 0.3 and 0.25 <= within[2] <= 0.6 and within[3] >= 0.8, within
     for domain in chains.DOMAINS:
         by_steps = {}
-        for r, n in zip(pool, lengths):
+        for r in pool:
             if r["domain"] == domain:
+                # The first pass: a check (test_half_the_short_chains_check_their_work) repeats it.
+                n = chains.approx_tokens(r["thinking_trajectories"][0].split(chains.RECHECK_HEAD)[0])
                 by_steps.setdefault(json.loads(r["metadata"])["steps"], []).append(n)
         means = [sum(v) / len(v) for _, v in sorted(by_steps.items())]
         assert len(means) >= 4 and means == sorted(means), (domain, means)
     # Word counts tell the same story without any token estimate.
     words = sorted(len(r["thinking_trajectories"][0].split()) for r in pool)
     assert words[0] < 16 and words[len(words) // 2] > 25
+
+
+def test_half_the_short_chains_check_their_work():
+    """s1K-style checks (``Wait, let me check.``) on about half the chains of at most 4 steps, in
+    every domain, none on longer ones; a checked trace stays within the longest unchecked ones'
+    reach (at most ~25% longer), so the largest budget still leaves room to stop early."""
+    pool = _pool()
+    steps = [json.loads(r["metadata"])["steps"] for r in pool]
+    checked = [chains.RECHECK_HEAD in r["thinking_trajectories"][0] for r in pool]
+    short = [c for c, k in zip(checked, steps) if k <= chains.RECHECK_MAX_STEPS]
+    assert not any(c for c, k in zip(checked, steps) if k > chains.RECHECK_MAX_STEPS)
+    assert 0.4 <= sum(short) / len(short) <= 0.6, sum(short) / len(short)
+    assert {r["domain"] for r, c in zip(pool, checked) if c} == set(chains.DOMAINS)
+    lengths = [chains.approx_tokens(r["thinking_trajectories"][0]) for r in pool]
+    longest_checked = max(n for n, c in zip(lengths, checked) if c)
+    longest_plain = max(n for n, c in zip(lengths, checked) if not c)
+    assert longest_checked <= 1.25 * longest_plain and longest_checked < 256, (longest_checked, longest_plain)
 
 
 def test_no_word_8gram_shared_between_pool_and_benchmarks():
