@@ -68,6 +68,17 @@ def _rise_difference(mine: dict[int, Cell], ref: dict[int, Cell], n_resamples: i
     return {"n": len(ids), "diff": 100 * float(a.mean() - b.mean()), "ci": [100 * lo, 100 * hi]}
 
 
+def _versions(cells) -> dict[str, str]:
+    """The library versions the runs behind ``cells`` recorded (``results.json``'s ``versions``),
+    each package's distinct values joined by " | " when runs differ; {} when none were recorded."""
+    seen: dict[str, set[str]] = {}
+    for cell in cells:
+        for m in cell.members:
+            for name, v in (m.run.results.get("versions") or {}).items():
+                seen.setdefault(name, set()).add(str(v))
+    return {name: " | ".join(sorted(vs)) for name, vs in sorted(seen.items())}
+
+
 def _series_cells(col: Collection, benchmark: str | None, method: str):
     cells = group_cells(col)
     kept = {k: c for k, c in cells.items() if k.series.method == method and k.budget is not None
@@ -111,6 +122,8 @@ def scaling_report(col: Collection, benchmark: str | None = None, method: str = 
                                            for cs in per_wait.values() for c in cs.values()),
             "scaling": None if math.isnan(slope) else slope, "scaling_note": why,
             "waits": {},
+            # What the numbers depend on besides the code (bf16 numerics on a CPU move with them).
+            "versions": _versions(c for cs in per_wait.values() for c in cs.values()),
         }
         for waits, cells in sorted(per_wait.items()):
             if waits == min(per_wait):
@@ -162,6 +175,10 @@ def _table(numbers: dict, reference: str) -> Table:
              "Wait xN: mean thinking against x0 at the largest budget, and the accuracy difference to x0 with its CI "
              "(every budget in scaling.json)."]
     notes += [f"Scaling of {n} is n/a: {m['scaling_note']}" for n, m in models.items() if m["scaling_note"]]
+    made_with = {", ".join(f"{k} {v}" for k, v in m.get("versions", {}).items() if v not in (None, "None"))
+                 for m in models.values()} - {""}
+    if made_with:
+        notes.append("Made with " + "; ".join(sorted(made_with)) + " (results.json `versions`; per model in scaling.json).")
     return Table(f"Test-time scaling on {display_name(numbers['benchmark'])}", header, rows, notes)
 
 
