@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import Iterable
 
 import numpy as np
 
@@ -68,14 +69,16 @@ def _rise_difference(mine: dict[int, Cell], ref: dict[int, Cell], n_resamples: i
     return {"n": len(ids), "diff": 100 * float(a.mean() - b.mean()), "ci": [100 * lo, 100 * hi]}
 
 
-def _versions(cells) -> dict[str, str]:
+def _versions(cells: Iterable[Cell]) -> dict[str, str]:
     """The library versions the runs behind ``cells`` recorded (``results.json``'s ``versions``),
-    each package's distinct values joined by " | " when runs differ; {} when none were recorded."""
+    each package's distinct values joined by " | " when runs differ; a package a run did not have
+    (recorded as null) is left out; {} when none were recorded."""
     seen: dict[str, set[str]] = {}
     for cell in cells:
         for m in cell.members:
             for name, v in (m.run.results.get("versions") or {}).items():
-                seen.setdefault(name, set()).add(str(v))
+                if v is not None:
+                    seen.setdefault(name, set()).add(str(v))
     return {name: " | ".join(sorted(vs)) for name, vs in sorted(seen.items())}
 
 
@@ -175,8 +178,7 @@ def _table(numbers: dict, reference: str) -> Table:
              "Wait xN: mean thinking against x0 at the largest budget, and the accuracy difference to x0 with its CI "
              "(every budget in scaling.json)."]
     notes += [f"Scaling of {n} is n/a: {m['scaling_note']}" for n, m in models.items() if m["scaling_note"]]
-    made_with = {", ".join(f"{k} {v}" for k, v in m.get("versions", {}).items() if v not in (None, "None"))
-                 for m in models.values()} - {""}
+    made_with = {", ".join(f"{k} {v}" for k, v in m.get("versions", {}).items()) for m in models.values()} - {""}
     if made_with:
         notes.append("Made with " + "; ".join(sorted(made_with)) + " (results.json `versions`; per model in scaling.json).")
     return Table(f"Test-time scaling on {display_name(numbers['benchmark'])}", header, rows, notes)

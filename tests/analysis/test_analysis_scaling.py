@@ -128,7 +128,7 @@ def test_the_report_carries_the_library_versions_its_runs_recorded(tmp_path):
     """bf16 numerics on a CPU move with the libraries: scaling.json says which ones made each series
     (every distinct value when seeds ran under different ones; {} when runs recorded none)."""
     rows = {("chains", "bf", 16, 10.0, 16): [0, 1], ("chains", "bf", 128, 50.0, 128): [1, 1]}
-    write_run(tmp_path / "s0", "s1k", rows, seed=0, versions={"torch": "2.13.0+cpu", "transformers": "5.25.0"})
+    write_run(tmp_path / "s0", "s1k", rows, seed=0, versions={"torch": "2.13.0+cpu", "transformers": "5.25.0", "vllm": None})
     write_run(tmp_path / "s1", "s1k", rows, seed=1, versions={"torch": "2.13.0+cpu", "transformers": "5.24.0"})
     write_run(tmp_path / "r", "1k-random", rows)
     table, numbers = scaling_report(collect(tmp_path), n_resamples=100)
