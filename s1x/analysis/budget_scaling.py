@@ -178,9 +178,10 @@ def _table(numbers: dict, reference: str) -> Table:
              "Wait xN: mean thinking against x0 at the largest budget, and the accuracy difference to x0 with its CI "
              "(every budget in scaling.json)."]
     notes += [f"Scaling of {n} is n/a: {m['scaling_note']}" for n, m in models.items() if m["scaling_note"]]
-    made_with = {", ".join(f"{k} {v}" for k, v in m.get("versions", {}).items()) for m in models.values()} - {""}
+    made_with = {", ".join(f"{k} {v}" for k, v in m["versions"].items()) for m in models.values()} - {""}
     if made_with:
-        notes.append("Made with " + "; ".join(sorted(made_with)) + " (results.json `versions`; per model in scaling.json).")
+        notes.append(f"Made with {'; '.join(sorted(made_with))} "
+                     "(results.json `versions`; per model in scaling.json).")
     return Table(f"Test-time scaling on {display_name(numbers['benchmark'])}", header, rows, notes)
 
 

@@ -68,11 +68,10 @@ def test_every_answer_is_right():
         m = json.loads(r["metadata"])
         answer = chains.solve(m["domain"], m)
         assert str(answer) == r["solution"] and r["attempt"] == f"Answer: {answer}" and 10 <= answer <= 99, r
-        trace = r["thinking_trajectories"][0]
-        k = m["steps"]
+        full, k = r["thinking_trajectories"][0], m["steps"]
         # A checked trace is the trace, "Wait, let me check.", the same trace again; short chains only.
-        trace, *check = trace.split(f"\n{chains.RECHECK_HEAD}\n")
-        assert check in ([], [trace]) and (not check or k <= chains.RECHECK_MAX_STEPS), r
+        trace = _first_pass(full)
+        assert full == trace or (full == f"{trace}\nWait, let me check.\n{trace}" and k <= chains.RECHECK_MAX_STEPS), r
         assert trace.endswith(f"So the answer is {answer}.")
         lines = trace.splitlines()[:-1]
         # One line a step, "i/k:" first: more steps, more lines.
