@@ -10,7 +10,10 @@ Two entry points:
   batch with a stateful logits processor (one-pass budget forcing).
 
 Requests are sorted by prompt length and cut into batches, so left padding
-wastes little.
+wastes little. Greedy batches decode in s1x's own loop (:meth:`HFEngine._greedy_rows`),
+which drops each row from the batch and its KV cache as it finishes: ``generate`` keeps
+finished rows in the batch until the longest one ends, and on a CPU a decoding step costs
+about as much per row whether the row is still needed or not.
 """
 
 from __future__ import annotations
@@ -73,9 +76,17 @@ class HFEngine:
         torch.manual_seed(seed)
         bar = progress(len(prompts), desc, unit="q")
         for idx in length_batches(order, [len(p) for p in prompts], max_new_tokens, self.batch_size, self.max_batch_tokens):
+            processor = processor_factory(len(idx)) if processor_factory else None
+            if processor is None and temperature == 0:
+                rows = [(ids, "eos" if ids[-1:] == [self.eos_id] else "length")
+                        for ids in self._greedy_rows([prompts[i] for i in idx], [max_new_tokens] * len(idx),
+                                                     [0] * len(idx), [{self.eos_id}] * len(idx))]
+                for r, i in enumerate(idx):
+                    out[i] = Completion(rows[r][0], rows[r][1], None, r)
+                bar.update(len(idx))
+                continue
             ids, mask = left_pad([prompts[i] for i in idx], self.pad_id)
             width = ids.shape[1]
-            processor = processor_factory(len(idx)) if processor_factory else None
             gen = self.model.generate(
                 input_ids=ids.to(self.device),
                 attention_mask=mask.to(self.device),
@@ -123,9 +134,13 @@ class HFEngine:
         return outputs
 
     def _request_batch(self, reqs: list[GenerationRequest], temperature: float, top_p: float) -> list[GenerationOutput]:
+        stops = [set(r.stop_ids) | {self.eos_id} for r in reqs]
+        if temperature == 0:
+            gen = self._greedy_rows([r.prompt_ids for r in reqs], [r.max_new_tokens for r in reqs],
+                                    [r.min_new_tokens for r in reqs], stops)
+            return [self._request_output(g, r, s) for g, r, s in zip(gen, reqs, stops)]
         ids, mask = left_pad([r.prompt_ids for r in reqs], self.pad_id)
         width = ids.shape[1]
-        stops = [set(r.stop_ids) | {self.eos_id} for r in reqs]
         gen = self.model.generate(
             input_ids=ids.to(self.device),
             attention_mask=mask.to(self.device),
@@ -137,16 +152,59 @@ class HFEngine:
             use_cache=True,
             **_decoding(temperature, top_p),
         )[:, width:].tolist()
-        outs = []
-        for row, r in enumerate(reqs):
-            tokens, finish, stop_id = [], "length", None
-            for tok in gen[row][: r.max_new_tokens]:
-                if tok in stops[row]:
-                    finish, stop_id = "stop", tok
-                    break
-                tokens.append(tok)
-            outs.append(GenerationOutput(tokens, self.tokenizer.decode(tokens), finish, stop_id))
-        return outs
+        return [self._request_output(g, r, s) for g, r, s in zip(gen, reqs, stops)]
+
+    def _request_output(self, generated: list[int], req: GenerationRequest, stops: set[int]) -> GenerationOutput:
+        """A row's tokens up to (not including) its first stop id, within its own limit."""
+        tokens, finish, stop_id = [], "length", None
+        for tok in generated[: req.max_new_tokens]:
+            if tok in stops:
+                finish, stop_id = "stop", tok
+                break
+            tokens.append(tok)
+        return GenerationOutput(tokens, self.tokenizer.decode(tokens), finish, stop_id)
+
+    def _greedy_rows(self, prompts: Sequence[Sequence[int]], max_new: list[int], min_new: list[int],
+                     stops: list[set[int]]) -> list[list[int]]:
+        """Greedy continuations of one batch, each row ending with its stop id (included) or at its
+        own ``max_new`` tokens; a stop id cannot come before ``min_new`` tokens.
+
+        The same decoding as ``generate`` with :class:`_MinNewTokens` and :class:`_RowDone`
+        (argmax of the last position's logits, left padding hidden by the mask, positions
+        counting only real tokens), except that a finished row leaves the batch and the KV cache
+        at once instead of decoding padding until the batch's longest row ends."""
+        ids, mask = left_pad(prompts, self.pad_id)
+        ids, mask = ids.to(self.device), mask.to(self.device)
+        pos = (mask.cumsum(-1) - 1).clamp(min=0)
+        cache = DynamicCache(config=self.model.config)  # filled in place
+        logits = self.model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True, logits_to_keep=1,
+                            **{self._cache_arg: cache}).logits[:, -1]
+        generated: list[list[int]] = [[] for _ in prompts]
+        stop_lists = [torch.tensor(sorted(s), device=self.device) for s in stops]
+        live = list(range(len(prompts)))  # batch row k decodes prompt live[k]
+        next_pos = pos[:, -1:] + 1
+        while True:
+            for k, r in enumerate(live):
+                if len(generated[r]) < min_new[r]:
+                    logits[k, stop_lists[r]] = float("-inf")
+            chosen = logits.argmax(-1).tolist()
+            keep = []
+            for k, r in enumerate(live):
+                generated[r].append(chosen[k])
+                if chosen[k] not in stops[r] and len(generated[r]) < max_new[r]:
+                    keep.append(k)
+            if not keep:
+                return generated
+            if len(keep) < len(live):
+                rows = torch.tensor(keep, device=self.device)
+                cache.batch_select_indices(rows)
+                mask, next_pos = mask[rows], next_pos[rows]
+                live = [live[k] for k in keep]
+            step = torch.tensor([generated[r][-1] for r in live], device=self.device).unsqueeze(-1)
+            mask = torch.cat([mask, torch.ones_like(mask[:, :1])], dim=-1)
+            logits = self.model(input_ids=step, attention_mask=mask, position_ids=next_pos, use_cache=True,
+                                **{self._cache_arg: cache}).logits[:, -1]
+            next_pos = next_pos + 1
 
     @torch.inference_mode()
     def answers_from_snapshots(self, sequences: Sequence[list[int]], cuts: Sequence[list[int]], suffix: list[int],

@@ -62,6 +62,42 @@ def test_hf_requests_honour_per_row_max_min_and_stop_ids(hf_engine):
     assert len(outs) == 1 and len(outs[0]) == 3
 
 
+def test_hf_greedy_rows_leave_the_batch_yet_equal_transformers_generate(hf_engine):
+    """s1x's greedy loop drops a finished row from the batch and its KV cache; every row's tokens
+    are still those of transformers ``generate`` on the same batch (finished rows kept as
+    padding), with per-row max, min and stop ids, token for token in float32."""
+    from transformers import LogitsProcessorList, StoppingCriteriaList
+
+    from s1x.engines.hf_generate import _MinNewTokens, _RowDone, left_pad
+
+    prompts = [IDS(generation_prompt(TOK, q)) for q in ("sum A1 B2", "count 3 in C3 D4 E3", "max F1", "min G7 H2")]
+    max_new, min_new = [3, 12, 7, 12], [0, 0, 5, 2]
+    free = hf_engine._greedy_rows(prompts, [12] * 4, [0] * 4, [{IM_END}] * 4)
+    stops = [{IM_END}, {IM_END, free[1][4]}, {IM_END, free[2][1]}, {IM_END}]
+    ids, mask = left_pad(prompts, hf_engine.pad_id)
+    width = ids.shape[1]
+    reference = hf_engine.model.generate(
+        input_ids=ids, attention_mask=mask, max_new_tokens=max(max_new), eos_token_id=hf_engine.eos_id,
+        pad_token_id=hf_engine.pad_id, do_sample=False,
+        logits_processor=LogitsProcessorList([_MinNewTokens(width, min_new, stops)]),
+        stopping_criteria=StoppingCriteriaList([_RowDone(width, max_new, stops)]))[:, width:].tolist()
+    rows_seen = []
+    hook = hf_engine.model.register_forward_pre_hook(lambda m, a, kw: rows_seen.append(kw["input_ids"].shape[0]),
+                                                     with_kwargs=True)
+    try:
+        mine = hf_engine._greedy_rows(prompts, max_new, min_new, stops)
+    finally:
+        hook.remove()
+    for row, (got, ref) in enumerate(zip(mine, reference)):
+        end = next((k + 1 for k, t in enumerate(ref[: max_new[row]]) if t in stops[row] and k >= min_new[row]),
+                   max_new[row])
+        assert got == ref[:end], row
+    # Row 0 (3 tokens) and row 1 (at its stop id, by token 5) left early: later steps decode fewer rows.
+    assert len(mine[0]) == 3 and len(mine[1]) == free[1].index(free[1][4]) + 1 <= 5 and mine[1][-1] == free[1][4]
+    assert rows_seen[0] == 4 and rows_seen[-1] < 4 and sorted(rows_seen, reverse=True) == rows_seen
+    assert len(rows_seen) == max(len(m) for m in mine)  # one prefill, then one step per token of the longest row
+
+
 def test_hf_shared_prefix_answers_equal_fresh_runs_and_use_the_current_cache_api(hf_engine):
     """One prefill's KV cache, repeated per cut, continues each cut exactly as a fresh greedy run
     does; and no cache deprecation fires (``past_key_values`` warns in 5.24, goes in 5.40)."""
