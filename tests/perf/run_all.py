@@ -49,6 +49,8 @@ BENCHES = [
     Bench("bench_selection.py", (), r"s1K selection total\s+([\d.]+) s\s+\(target <= ([\d.]+) s", False),
     Bench("bench_smol.py", ("--questions", "8", "--repeats", "1"),
           r"time ratio BF/generate ([\d.]+) \(target <= ([\d.]+)\)", False),
+    Bench("bench_hf_greedy_rows.py", ("--questions", "64"), r"speed-up s1x / generate: ([\d.]+)x \(target >= ([\d.]+)\)",
+          True),
     Bench("bench_first_run.py", (), r"cold / from-scratch: ([\d.]+) \(target <= ([\d.]+)\)", False, full_only=True),
 ]
 
