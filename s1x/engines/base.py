@@ -2,7 +2,7 @@
 
 A request is token ids in, token ids out, with the knobs the s1 methods need
 (max/min new tokens, stop ids, temperature, top-p, seed, n). Every engine
-(``hf``: transformers ``generate``; ``vllm``: offline ``LLM``; ``openai``: any
+(``hf``: transformers models with KV cache; ``vllm``: offline ``LLM``; ``openai``: any
 OpenAI-compatible server; a registered one) answers with the same semantics:
 
 - the completion never contains the stop id that ended it (it is reported in

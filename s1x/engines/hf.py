@@ -1,4 +1,5 @@
-"""The ``hf`` engine (transformers ``generate``, batched, CPU or GPU): how s1x builds and keys it.
+"""The ``hf`` engine (transformers models, batched, CPU or GPU; greedy batches in s1x's own decoding loop,
+sampled ones through ``generate``): how s1x builds and keys it.
 
 The engine itself is :class:`~s1x.engines.hf_generate.HFEngine`, in a module of its own because
 it needs torch and transformers, which the config checks (that look this declaration up) must

@@ -5,7 +5,7 @@ Two entry points:
 
 - :meth:`HFEngine.generate_requests`, the engine interface of
   :mod:`s1x.engines.base` (per-request max/min tokens and stop ids, enforced
-  per row inside one batched ``generate``), which the round-based methods use;
+  per row inside one batch), which the round-based methods use;
 - :meth:`HFEngine.generate` with a ``processor_factory``: one ``generate`` per
   batch with a stateful logits processor (one-pass budget forcing).
 
@@ -13,7 +13,9 @@ Requests are sorted by prompt length and cut into batches, so left padding
 wastes little. Greedy batches decode in s1x's own loop (:meth:`HFEngine._greedy_rows`),
 which drops each row from the batch and its KV cache as it finishes: ``generate`` keeps
 finished rows in the batch until the longest one ends, and on a CPU a decoding step costs
-about as much per row whether the row is still needed or not.
+about as much per row whether the row is still needed or not. The loop applies no extra
+logits processors from a model's ``generation_config`` (``no_repeat_ngram_size``,
+``suppress_tokens``, ...), as vLLM applies none; those of SmolLM2, Qwen2.5 and s1 set none.
 """
 
 from __future__ import annotations
@@ -58,6 +60,12 @@ class HFEngine:
         self.eos_id = end_of_turn_id(tokenizer)
         self.context_length = getattr(self.model.config, "max_position_embeddings", None)
         self._cache_arg = cache_argument(self.model)
+        forward = inspect.signature(self.model.forward).parameters
+        self._last_logits = {"logits_to_keep": 1} if "logits_to_keep" in forward else {}
+        # A finished row leaves the KV cache only where every layer's cache is plain keys and values:
+        # linear-attention and hybrid layers (Qwen3-Next, LFM2) keep states that cannot be cut by row.
+        layer_types = getattr(self.model.config, "layer_types", None) or ["full_attention"]
+        self._drops_rows = all(t in ("full_attention", "sliding_attention") for t in layer_types)
 
     @torch.inference_mode()
     def generate(
@@ -71,6 +79,8 @@ class HFEngine:
         desc: str = "generate",
     ) -> list[Completion]:
         """Generate a completion for every prompt (token ids), in the order given."""
+        if max_new_tokens <= 0:
+            raise ValueError(f"max_new_tokens must be positive, got {max_new_tokens}")
         order = sorted(range(len(prompts)), key=lambda i: len(prompts[i]))
         out: list[Completion | None] = [None] * len(prompts)
         torch.manual_seed(seed)
@@ -164,6 +174,7 @@ class HFEngine:
             tokens.append(tok)
         return GenerationOutput(tokens, self.tokenizer.decode(tokens), finish, stop_id)
 
+    @torch.inference_mode()
     def _greedy_rows(self, prompts: Sequence[Sequence[int]], max_new: list[int], min_new: list[int],
                      stops: list[set[int]]) -> list[list[int]]:
         """Greedy continuations of one batch, each row ending with its stop id (included) or at its
@@ -172,17 +183,19 @@ class HFEngine:
         The same decoding as ``generate`` with :class:`_MinNewTokens` and :class:`_RowDone`
         (argmax of the last position's logits, left padding hidden by the mask, positions
         counting only real tokens), except that a finished row leaves the batch and the KV cache
-        at once instead of decoding padding until the batch's longest row ends."""
+        at once instead of decoding padding until the batch's longest row ends (a model whose
+        cache cannot drop a row keeps its finished rows and ignores what they decode)."""
         ids, mask = left_pad(prompts, self.pad_id)
         ids, mask = ids.to(self.device), mask.to(self.device)
         pos = (mask.cumsum(-1) - 1).clamp(min=0)
         cache = DynamicCache(config=self.model.config)  # filled in place
-        logits = self.model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True, logits_to_keep=1,
+        logits = self.model(input_ids=ids, attention_mask=mask, position_ids=pos, use_cache=True, **self._last_logits,
                             **{self._cache_arg: cache}).logits[:, -1]
         generated: list[list[int]] = [[] for _ in prompts]
         stop_lists = [torch.tensor(sorted(s), device=self.device) for s in stops]
         live = list(range(len(prompts)))  # batch row k decodes prompt live[k]
         next_pos = pos[:, -1:] + 1
+        finished = [False] * len(prompts)
         while True:
             for k, r in enumerate(live):
                 if len(generated[r]) < min_new[r]:
@@ -190,17 +203,19 @@ class HFEngine:
             chosen = logits.argmax(-1).tolist()
             keep = []
             for k, r in enumerate(live):
-                generated[r].append(chosen[k])
-                if chosen[k] not in stops[r] and len(generated[r]) < max_new[r]:
+                if not finished[r]:
+                    generated[r].append(chosen[k])
+                    finished[r] = chosen[k] in stops[r] or len(generated[r]) >= max_new[r]
+                if not finished[r] or not self._drops_rows:
                     keep.append(k)
-            if not keep:
+            if all(finished):
                 return generated
             if len(keep) < len(live):
                 rows = torch.tensor(keep, device=self.device)
                 cache.batch_select_indices(rows)
                 mask, next_pos = mask[rows], next_pos[rows]
                 live = [live[k] for k in keep]
-            step = torch.tensor([generated[r][-1] for r in live], device=self.device).unsqueeze(-1)
+            step = torch.tensor([chosen[k] for k in keep], device=self.device).unsqueeze(-1)
             mask = torch.cat([mask, torch.ones_like(mask[:, :1])], dim=-1)
             logits = self.model(input_ids=step, attention_mask=mask, position_ids=next_pos, use_cache=True,
                                 **{self._cache_arg: cache}).logits[:, -1]

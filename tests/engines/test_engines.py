@@ -62,30 +62,43 @@ def test_hf_requests_honour_per_row_max_min_and_stop_ids(hf_engine):
     assert len(outs) == 1 and len(outs[0]) == 3
 
 
-def test_hf_greedy_rows_leave_the_batch_yet_equal_transformers_generate(hf_engine):
+@pytest.fixture(scope="module")
+def pretrained_engine():
+    """The tiny base model the package ships: pretrained, so its greedy tokens vary (the random
+    model above writes one token over and over)."""
+    from s1x.world.shipped_assets import ASSETS_DIR
+
+    return HFEngine(str(ASSETS_DIR), TOK, batch_size=4, dtype="float32")
+
+
+def test_hf_greedy_rows_leave_the_batch_yet_equal_transformers_generate(pretrained_engine):
     """s1x's greedy loop drops a finished row from the batch and its KV cache; every row's tokens
     are still those of transformers ``generate`` on the same batch (finished rows kept as
     padding), with per-row max, min and stop ids, token for token in float32."""
     from transformers import LogitsProcessorList, StoppingCriteriaList
 
-    from s1x.engines.hf_generate import _MinNewTokens, _RowDone, left_pad
+    from s1x.engines.hf_generate import _MinNewTokens, _RowDone, _decoding, left_pad
 
+    engine = pretrained_engine
     prompts = [IDS(generation_prompt(TOK, q)) for q in ("sum A1 B2", "count 3 in C3 D4 E3", "max F1", "min G7 H2")]
-    max_new, min_new = [3, 12, 7, 12], [0, 0, 5, 2]
-    free = hf_engine._greedy_rows(prompts, [12] * 4, [0] * 4, [{IM_END}] * 4)
-    stops = [{IM_END}, {IM_END, free[1][4]}, {IM_END, free[2][1]}, {IM_END}]
-    ids, mask = left_pad(prompts, hf_engine.pad_id)
+    free = engine._greedy_rows(prompts, [12] * 4, [0] * 4, [{IM_END}] * 4)
+    # Row 3's stop id is its own 4th token, barred for its first 3 (min_new = where it first comes):
+    # exactly 4 tokens, ending with it.
+    first = free[3].index(free[3][3])
+    max_new, min_new = [3, 12, 7, 12], [0, 0, 5, first]
+    stops = [{IM_END}, {IM_END, free[1][4]}, {IM_END, free[2][1]}, {IM_END, free[3][3]}]
+    ids, mask = left_pad(prompts, engine.pad_id)
     width = ids.shape[1]
-    reference = hf_engine.model.generate(
-        input_ids=ids, attention_mask=mask, max_new_tokens=max(max_new), eos_token_id=hf_engine.eos_id,
-        pad_token_id=hf_engine.pad_id, do_sample=False,
+    reference = engine.model.generate(
+        input_ids=ids.to(engine.device), attention_mask=mask.to(engine.device), max_new_tokens=max(max_new),
+        eos_token_id=engine.eos_id, pad_token_id=engine.pad_id, **_decoding(0.0, 1.0),
         logits_processor=LogitsProcessorList([_MinNewTokens(width, min_new, stops)]),
         stopping_criteria=StoppingCriteriaList([_RowDone(width, max_new, stops)]))[:, width:].tolist()
     rows_seen = []
-    hook = hf_engine.model.register_forward_pre_hook(lambda m, a, kw: rows_seen.append(kw["input_ids"].shape[0]),
+    hook = engine.model.register_forward_pre_hook(lambda m, a, kw: rows_seen.append(kw["input_ids"].shape[0]),
                                                      with_kwargs=True)
     try:
-        mine = hf_engine._greedy_rows(prompts, max_new, min_new, stops)
+        mine = engine._greedy_rows(prompts, max_new, min_new, stops)
     finally:
         hook.remove()
     for row, (got, ref) in enumerate(zip(mine, reference)):
@@ -94,8 +107,31 @@ def test_hf_greedy_rows_leave_the_batch_yet_equal_transformers_generate(hf_engin
         assert got == ref[:end], row
     # Row 0 (3 tokens) and row 1 (at its stop id, by token 5) left early: later steps decode fewer rows.
     assert len(mine[0]) == 3 and len(mine[1]) == free[1].index(free[1][4]) + 1 <= 5 and mine[1][-1] == free[1][4]
+    assert mine[3][: first + 1] == free[3][: first + 1] and (len(mine[3]) == first + 1 or free[3][3] not in mine[3])
     assert rows_seen[0] == 4 and rows_seen[-1] < 4 and sorted(rows_seen, reverse=True) == rows_seen
     assert len(rows_seen) == max(len(m) for m in mine)  # one prefill, then one step per token of the longest row
+    # A model whose cache cannot drop rows (linear attention) keeps them: the same tokens.
+    engine._drops_rows = False
+    try:
+        assert engine._greedy_rows(prompts, max_new, min_new, stops) == mine
+    finally:
+        engine._drops_rows = True
+    # engine.generate without a logits processor (the probes' path) decodes in the same loop; each
+    # completion ends with the end of turn ("eos") or at the cap ("length"), as transformers' rows cut there.
+    # A token the random model writes in row 2 but not in row 0's first 9 stands in for the end of turn.
+    stand_in = next(t for t in free[2] if t not in free[0][:9])
+    engine.eos_id, eos = stand_in, engine.eos_id
+    try:
+        plain = engine.generate(prompts, max_new_tokens=9)
+        ref = engine.model.generate(input_ids=ids.to(engine.device), attention_mask=mask.to(engine.device),
+                                       max_new_tokens=9, eos_token_id=engine.eos_id, pad_token_id=engine.pad_id,
+                                       **_decoding(0.0, 1.0))[:, width:].tolist()
+        expected = [engine._strip(r) for r in ref]
+    finally:
+        engine.eos_id = eos
+    assert [(c.token_ids, c.stop_reason) for c in plain] == expected
+    assert plain[2].stop_reason == "eos" and plain[2].token_ids[-1] == stand_in
+    assert IM_END in free[0][:9] or plain[0].stop_reason == "length" and len(plain[0].token_ids) == 9
 
 
 def test_hf_shared_prefix_answers_equal_fresh_runs_and_use_the_current_cache_api(hf_engine):
