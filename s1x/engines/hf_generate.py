@@ -87,26 +87,22 @@ class HFEngine:
         bar = progress(len(prompts), desc, unit="q")
         for idx in length_batches(order, [len(p) for p in prompts], max_new_tokens, self.batch_size, self.max_batch_tokens):
             processor = processor_factory(len(idx)) if processor_factory else None
-            if processor is None and temperature == 0:
-                rows = [(ids, "eos" if ids[-1:] == [self.eos_id] else "length")
-                        for ids in self._greedy_rows([prompts[i] for i in idx], [max_new_tokens] * len(idx),
-                                                     [0] * len(idx), [{self.eos_id}] * len(idx))]
-                for r, i in enumerate(idx):
-                    out[i] = Completion(rows[r][0], rows[r][1], None, r)
-                bar.update(len(idx))
-                continue
-            ids, mask = left_pad([prompts[i] for i in idx], self.pad_id)
-            width = ids.shape[1]
-            gen = self.model.generate(
-                input_ids=ids.to(self.device),
-                attention_mask=mask.to(self.device),
-                max_new_tokens=max_new_tokens,
-                eos_token_id=self.eos_id,
-                pad_token_id=self.pad_id,
-                logits_processor=LogitsProcessorList([processor]) if processor else None,
-                use_cache=True,
-                **_decoding(temperature, top_p),
-            )[:, width:].tolist()
+            if processor is None and temperature == 0:  # the probes' path: finished rows leave the batch
+                gen = self._greedy_rows([prompts[i] for i in idx], [max_new_tokens] * len(idx), [0] * len(idx),
+                                        [{self.eos_id}] * len(idx))
+            else:
+                ids, mask = left_pad([prompts[i] for i in idx], self.pad_id)
+                width = ids.shape[1]
+                gen = self.model.generate(
+                    input_ids=ids.to(self.device),
+                    attention_mask=mask.to(self.device),
+                    max_new_tokens=max_new_tokens,
+                    eos_token_id=self.eos_id,
+                    pad_token_id=self.pad_id,
+                    logits_processor=LogitsProcessorList([processor]) if processor else None,
+                    use_cache=True,
+                    **_decoding(temperature, top_p),
+                )[:, width:].tolist()
             rows = [self._strip(g) for g in gen]
             if processor is not None and hasattr(processor, "finish"):
                 processor.finish([r for r, _ in rows])
